@@ -1,0 +1,166 @@
+"""Members of a Windmill workspace (windmill-api.md §4.1).
+
+Identity: ``workspace`` and ``email`` (lowercase: Windmill lowercases emails). ``role`` (``admin``,
+``developer`` or ``operator``) updates in place. The email does not need to be an instance user
+yet: the membership activates when that person first logs in.
+
+Windmill chooses the member's ``username`` (it derives it from the email); it is an output, read
+back after the add, so groups can reference it. A create finding the email already a member fails
+unless ``adopt`` is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from .base import WORKSPACE_FIELD, Connection, Field, WindmillProvider, WindmillResource, pattern, split_id
+from .client import AlreadyExistsError, NotFoundError, WindmillClient
+
+ROLES = ("admin", "developer", "operator")
+
+
+class MemberExistsError(Exception):
+    """A create found the email already a member and ``adopt`` is off."""
+
+
+def _role_flags(role: str) -> dict[str, bool]:
+    # Roles are two booleans on the wire; always send both (§13: the server requires them).
+    return {"is_admin": role == "admin", "operator": role == "operator"}
+
+
+def _role_of(row: dict[str, Any]) -> str:
+    if row.get("is_admin"):
+        return "admin"
+    return "operator" if row.get("operator") else "developer"
+
+
+class MemberProvider(WindmillProvider):
+    """Dynamic provider for one workspace membership."""
+
+    kind = "member"
+    fields = (
+        WORKSPACE_FIELD,
+        Field(
+            "email",
+            str,
+            required=True,
+            replace_on_change=True,
+            validate=pattern(r"[^A-Z\s@]+@[^A-Z\s@]+\.[^A-Z\s@]+", "must be a lowercase email address"),
+        ),
+        Field(
+            "role",
+            str,
+            default="developer",
+            validate=lambda v: None if v in ROLES else f"must be one of {', '.join(ROLES)}, got {v!r}",
+        ),
+        Field("adopt", bool, default=False),
+    )
+    computed = ("username",)
+
+    def object_id(self, inputs: dict[str, Any]) -> str:
+        return f"{inputs['workspace']}/{inputs['email']}"
+
+    def state_from_id(self, id_: str) -> dict[str, Any]:
+        workspace, email = split_id(id_)
+        return {"workspace": workspace, "email": email}
+
+    def create_object(self, client: WindmillClient, inputs: dict[str, Any]) -> dict[str, Any]:
+        ws, email, role = inputs["workspace"], inputs["email"], inputs.get("role", "developer")
+        try:
+            client.create(
+                f"/w/{ws}/workspaces/add_user",
+                {"email": email, **_role_flags(role)},
+                exists=lambda: _find(client, ws, email) is not None,
+            )
+        except AlreadyExistsError:
+            if not inputs.get("adopt"):
+                raise MemberExistsError(
+                    f"{email} is already a member of workspace {ws!r} (for instance as its creator). "
+                    f"Set adopt=true on this member to manage the existing membership."
+                ) from None
+        row = _find(client, ws, email)
+        if row is None:
+            raise NotFoundError("GET", f"/w/{ws}/users/list", 200, f"{email} missing right after being added")
+        if _role_of(row) != role:
+            client.post(f"/w/{ws}/users/update/{row['username']}", _role_flags(role))
+        return {"username": row["username"]}
+
+    def read_object(self, client: WindmillClient, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
+        ws, email = state["workspace"], state["email"]
+        row = _find(client, ws, email)
+        if row is None:
+            return None
+        return {
+            "workspace": ws,
+            "email": email,
+            "role": _role_of(row),
+            "adopt": state.get("adopt", False),
+            "username": row["username"],
+        }
+
+    def update_object(
+        self, client: WindmillClient, olds: dict[str, Any], news: dict[str, Any], changed: set[str]
+    ) -> dict[str, Any]:
+        if "role" in changed:
+            username = olds.get("username") or _require(client, news["workspace"], news["email"])["username"]
+            client.post(f"/w/{news['workspace']}/users/update/{username}", _role_flags(news["role"]))
+        return {}
+
+    def delete_object(self, client: WindmillClient, state: dict[str, Any]) -> None:
+        ws = state["workspace"]
+        username = state.get("username")
+        if not username:
+            row = _find(client, ws, state["email"])
+            if row is None:
+                return
+            username = row["username"]
+        client.delete(f"/w/{ws}/users/delete/{username}")  # a 404 means already gone
+
+
+def _find(client: WindmillClient, ws: str, email: str) -> dict[str, Any] | None:
+    for row in client.get_json(f"/w/{ws}/users/list"):
+        if str(row.get("email", "")).lower() == email:
+            return dict(row)
+    return None
+
+
+def _require(client: WindmillClient, ws: str, email: str) -> dict[str, Any]:
+    row = _find(client, ws, email)
+    if row is None:
+        raise NotFoundError(
+            "GET", f"/w/{ws}/users/list", 404, f"{email} is not a member of {ws!r}",
+            hint="It was removed outside Pulumi: run `pulumi refresh`, then `pulumi up` adds it again",
+        )
+    return row
+
+
+@dataclass(frozen=True)
+class MemberArgs:
+    """Inputs of a workspace membership."""
+
+    workspace: pulumi.Input[str]
+    email: pulumi.Input[str]
+    role: pulumi.Input[str] = "developer"
+    adopt: pulumi.Input[bool] = False
+
+
+class Member(WindmillResource, module="windmill", name="Member"):
+    """A member of a Windmill workspace; ``username`` is the name Windmill gave it."""
+
+    workspace: pulumi.Output[str]
+    email: pulumi.Output[str]
+    role: pulumi.Output[str]
+    username: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: MemberArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        connection: Connection | None = None,
+    ) -> None:
+        props = {"workspace": args.workspace, "email": args.email, "role": args.role, "adopt": args.adopt}
+        super().__init__(MemberProvider(), resource_name, props, opts, connection)
