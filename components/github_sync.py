@@ -69,9 +69,7 @@ ACTION_PINS: dict[str, ActionPin] = {
 
 # Commits that Windmill's own Git Sync makes start with this; pushing them back would loop.
 WINDMILL_COMMIT_PREFIX = "[WM]"
-SKIP_WINDMILL_COMMITS = (
-    f"${{{{ !startsWith(github.event.head_commit.message, '{WINDMILL_COMMIT_PREFIX}') }}}}"
-)
+SKIP_WINDMILL_COMMITS = f"${{{{ !startsWith(github.event.head_commit.message, '{WINDMILL_COMMIT_PREFIX}') }}}}"
 
 # The three opt-outs keep the sync prune away from what Pulumi owns (windmill-labs/windmill#10842).
 SYNC_PUSH_FLAGS = ("--yes", "--skip-variables", "--skip-secrets", "--skip-resources")
@@ -237,9 +235,7 @@ class GitHubSyncArgs:
         if not re.fullmatch(_WORKSPACE_RE, workspace_id) or len(workspace_id) > 50:
             raise ValueError(f"workspace_id is not a Windmill workspace id: {workspace_id!r}")
 
-        owner = section.str(
-            "owner", pattern=_OWNER_RE, pattern_help="must be a GitHub user or organisation login"
-        )
+        owner = section.str("owner", pattern=_OWNER_RE, pattern_help="must be a GitHub user or organisation login")
         branch = section.str("branch", "main", pattern=_BRANCH_RE, pattern_help="must be a branch name")
         default_folder = PLATFORM_FOLDER if domain is None else f"subprojects/{domain}/windmill"
         folder = section.str(
@@ -323,9 +319,7 @@ def _parse_environment(section: Section) -> EnvironmentArgs | None:
     if not section.data:
         return None
     section.reject_unknown(("name", "reviewers", "preventSelfReview", "protectedBranchesOnly"))
-    name = section.str(
-        "name", pattern=r"[A-Za-z0-9._ -]{1,255}", pattern_help="must be a GitHub environment name"
-    )
+    name = section.str("name", pattern=r"[A-Za-z0-9._ -]{1,255}", pattern_help="must be a GitHub environment name")
     reviewers = section.section("reviewers")
     reviewers.reject_unknown(("users", "teams"))
 
@@ -633,9 +627,7 @@ class GitHubSync(pulumi.ComponentResource):
                 commit_message=f"chore(windmill): wmill.yaml for {args.workspace_id} {managed_by}",
                 # A hand-tuned wmill.yaml is only replaced when the stack says so.
                 overwrite_on_create=args.overwrite_wmill_yaml,
-                opts=pulumi.ResourceOptions.merge(
-                    after_secrets, pulumi.ResourceOptions(depends_on=[workflow])
-                ),
+                opts=pulumi.ResourceOptions.merge(after_secrets, pulumi.ResourceOptions(depends_on=[workflow])),
             )
             self.wmill_yaml_path = wmill_yaml.file
         self.token_secret_name = pulumi.Output.from_input(names.token_secret)
@@ -646,3 +638,34 @@ class GitHubSync(pulumi.ComponentResource):
                 "tokenSecretName": self.token_secret_name,
             }
         )
+
+
+def declare_github_sync(
+    name: str,
+    data: Mapping[str, Any] | None,
+    *,
+    workspace_id: str,
+    domain: str | None,
+    windmill_version: str,
+    windmill_url: pulumi.Input[str],
+    workspace_token: pulumi.Input[str] | None = None,
+    key_prefix: str = DEFAULT_KEY_PREFIX,
+    opts: pulumi.ResourceOptions | None = None,
+) -> GitHubSync | None:
+    """Parse ``githubSync`` and declare the component, or say in the preview why it is absent.
+
+    ``workspace_token`` defaults to the ``wmillSyncToken`` secret; it is only read when the sync
+    is configured, so a stack without GitHub sync needs neither secret.
+    """
+    args = GitHubSyncArgs.from_config(
+        data,
+        workspace_id=workspace_id,
+        domain=domain,
+        windmill_version=windmill_version,
+        key_prefix=key_prefix,
+    )
+    if args is None:
+        pulumi.log.info(explain_disabled(key_prefix))
+        return None
+    token = workspace_token if workspace_token is not None else read_workspace_token(args.project)
+    return GitHubSync(name, args, windmill_url=windmill_url, workspace_token=token, opts=opts)
