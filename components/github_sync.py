@@ -528,9 +528,10 @@ class GitHubSync(pulumi.ComponentResource):
         github_token: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        # Read before registering, so a missing token fails without a half-declared component.
+        token = github_token if github_token is not None else read_github_token(args.project)
         super().__init__("homeops:github:GitHubSync", name, None, opts)
         names = args.names
-        token = github_token if github_token is not None else read_github_token(args.project)
         provider = github.Provider(
             f"{name}-github",
             owner=args.owner,

@@ -273,9 +273,7 @@ def test_workflow_structure(name: str) -> None:
     assert command[:3] == ["wmill", "sync", "push"]
     for flag in ("--yes", "--skip-variables", "--skip-secrets", "--skip-resources"):
         assert flag in command
-    assert push["run"].endswith(
-        '--workspace "$WMILL_WORKSPACE" --token "$WMILL_TOKEN" --base-url "$WMILL_URL"'
-    )
+    assert push["run"].endswith('--workspace "$WMILL_WORKSPACE" --token "$WMILL_TOKEN" --base-url "$WMILL_URL"')
     # Values reach scripts only through env; no expression is expanded into a shell script.
     for step in job["steps"]:
         assert "${{" not in step.get("run", "")
@@ -525,9 +523,7 @@ def test_existing_wmill_yaml_can_be_overwritten_or_left_alone(mocks: Recorder) -
     assert files == {"media-workflow", "media-wmill-yaml", "financial-workflow"}
 
 
-def test_not_configured_declares_nothing_and_says_so(
-    mocks: Recorder, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_not_configured_declares_nothing_and_says_so(mocks: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
     messages: list[str] = []
     monkeypatch.setattr(pulumi.log, "info", lambda message, *a, **k: messages.append(message))
     result: list[Any] = []
