@@ -289,6 +289,7 @@ def test_deploy_workflow() -> None:
     up = wf["jobs"]["up"]
     assert up["needs"] == "test"
     assert up["environment"] == "production"
+    assert up["if"] == "github.ref == 'refs/heads/main'"
     assert up["runs-on"] == RUNNER
     assert up["permissions"] == {"contents": "read"}
     assert up["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
