@@ -93,6 +93,7 @@ class PostgresSettings:
     major: int
     max_connections: int
     shm_size_mb: int
+    data_volume: str
 
     @property
     def image(self) -> str:
@@ -499,7 +500,7 @@ def _parse(root: Section) -> WindmillStackArgs:
     groups = errors.run(lambda: _parse_groups(root), ())
     server = errors.run(lambda: _parse_server(root.section("server")), None)
 
-    postgres = errors.run(lambda: _parse_postgres(root.section("postgres"), groups, server), None)
+    postgres = errors.run(lambda: _parse_postgres(root.section("postgres"), groups, server, name_prefix), None)
     extra = errors.run(lambda: _parse_extra(root.section("extra"), version), None)
     caddy = errors.run(lambda: _parse_caddy(root.section("caddy")), None)
 
@@ -610,8 +611,10 @@ def _parse_server(section: Section) -> ServerSettings:
     )
 
 
-def _parse_postgres(section: Section, groups: Sequence[WorkerGroup], server: ServerSettings | None) -> PostgresSettings:
-    section.reject_unknown(("version", "maxConnections", "shmSize"))
+def _parse_postgres(
+    section: Section, groups: Sequence[WorkerGroup], server: ServerSettings | None, name_prefix: str
+) -> PostgresSettings:
+    section.reject_unknown(("version", "maxConnections", "shmSize", "dataVolume"))
     version, major = section.parse(
         "version", parse_postgres_version, (DEFAULT_POSTGRES_VERSION, int(DEFAULT_POSTGRES_VERSION))
     )
@@ -628,7 +631,16 @@ def _parse_postgres(section: Section, groups: Sequence[WorkerGroup], server: Ser
             f"{CONNECTIONS_PER_SERVER} x {servers} server replicas), got {max_connections}",
         )
     shm = section.parse("shmSize", lambda k, v: parse_memory_mb(k, v, minimum_mb=64), None)
-    return PostgresSettings(version=version, major=major, max_connections=max_connections, shm_size_mb=shm or 1024)
+    # A new name is how a Postgres major upgrade gets an empty volume (docs/docker-stack.md).
+    data_volume = section.str(
+        "dataVolume",
+        f"{name_prefix}_db_data",
+        pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}",
+        pattern_help="must be a Docker volume name",
+    )
+    return PostgresSettings(
+        version=version, major=major, max_connections=max_connections, shm_size_mb=shm or 1024, data_volume=data_volume
+    )
 
 
 def _parse_extra(section: Section, version: str) -> ExtraSettings:
@@ -763,7 +775,7 @@ class WindmillStack(pulumi.ComponentResource):
         # and deleted from the stack. A fixed name means a re-created stack finds it again.
         self.db_volume = docker.Volume(
             f"{name}-db-data",
-            name=f"{prefix}_db_data",
+            name=args.postgres.data_volume,
             labels=self._volume_labels("db_data"),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True, retain_on_delete=True)),
         )

@@ -458,6 +458,14 @@ def test_postgres_18_mounts_the_new_data_path():
     assert volume_mounts(containers(env)["windmill-db"]) == {"/var/lib/postgresql": "windmill_db_data"}
 
 
+def test_postgres_major_upgrade_uses_a_new_named_volume():
+    env, _, _ = build({"postgres": {"version": "18", "dataVolume": "windmill_db_data_pg18"}})
+    volume = next(v for v in env.find(VOLUME) if v.name == "windmill-db-data")
+    assert volume.plain_inputs["name"] == "windmill_db_data_pg18"
+    assert volume.protect and volume.retain_on_delete
+    assert volume_mounts(containers(env)["windmill-db"]) == {"/var/lib/postgresql": "windmill_db_data_pg18"}
+
+
 def test_name_prefix_namespaces_docker_objects():
     env, _, _ = build({"namePrefix": "wm-staging"})
     assert "wm-staging-db" in {c.plain_inputs["name"] for c in env.find(CONTAINER)}
@@ -525,6 +533,7 @@ BAD_INPUTS = [
     ({"workerGroups": [{"name": "gpu", "memory": "100m"}]}, "workerGroups[0].memory", "at least 256m"),
     ({"workerGroups": [{"name": "gpu", "memory": 2048}]}, "workerGroups[0].memory", "size"),
     ({"postgres": {"shmSize": "1 terabyte"}}, "postgres.shmSize", "size"),
+    ({"postgres": {"dataVolume": "../etc"}}, "postgres.dataVolume", "Docker volume name"),
     ({"version": "main"}, "version", "pin"),
     ({"version": "latest"}, "version", "pin"),
     ({"version": "1.646"}, "version", "full release"),
