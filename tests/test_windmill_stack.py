@@ -472,6 +472,21 @@ def test_name_prefix_namespaces_docker_objects():
     assert "wm-staging_db_data" in {v.plain_inputs["name"] for v in env.find(VOLUME)}
 
 
+def test_preview_registers_the_same_resources():
+    """A preview (unknown computed outputs) builds the same set of resources as an update."""
+    args = WindmillStackArgs.from_config({"enabled": True})
+    # No computed outputs at all: image ids, the password and the gate version stay unknown.
+    env = install_mocks(preview=True)
+
+    @pulumi.runtime.test
+    def run() -> None:
+        WindmillStack("windmill", args)
+
+    run()
+    full_env, _, _ = build()
+    assert sorted((r.typ, r.name) for r in env.registrations) == sorted((r.typ, r.name) for r in full_env.registrations)
+
+
 # --------------------------------------------------------------------------------------------
 # Upgrades never touch Postgres
 # --------------------------------------------------------------------------------------------
