@@ -120,9 +120,7 @@ class ReadinessGateProvider(ResourceProvider):
         # During preview an input may be unknown (pulumi-notes.md §10): skip rules it cannot pass.
         if url is None:
             failures.append(CheckFailure("url", "is required"))
-        elif not _is_unknown(url) and not (
-            isinstance(url, str) and re.fullmatch(r"https?://[^\s/]+(/\S*)?", url)
-        ):
+        elif not _is_unknown(url) and not (isinstance(url, str) and re.fullmatch(r"https?://[^\s/]+(/\S*)?", url)):
             failures.append(CheckFailure("url", f"must be an http(s) URL, got {url!r}"))
         for key in ("timeout_seconds", "interval_seconds"):
             value = news.get(key)
