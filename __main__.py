@@ -1,0 +1,72 @@
+"""HomeOps Windmill as code.
+
+One program, two kinds of stack (homeops-workspace-architecture.md):
+
+* the platform stack (`pulumi up --stack platform`): optionally runs Windmill itself on Docker,
+  and declares the `homeops-platform` workspace: infrastructure, deployment, monitoring and
+  maintenance, and the shared services every domain may call;
+* one stack per domain (`pulumi up --stack financial`, …): declares the `homeops-<domain>` workspace
+  on the instance the platform stack runs, reading its URL and token from the platform stack.
+
+Every stack also declares its GitHub sync workflow when a repository is configured.
+"""
+
+import pulumi
+
+from components.github_sync import GitHubSync, explain_disabled
+from components.settings import load_settings
+from components.windmill.base import Connection
+from components.windmill_stack import WindmillStack
+from components.workspace import WindmillWorkspace
+
+settings = load_settings()
+ready_after: list[pulumi.Resource] = []
+
+if settings.is_platform:
+    windmill = WindmillStack("windmill", settings.windmill_stack) if settings.windmill_stack else None
+    if windmill is not None:
+        url: pulumi.Input[str] = windmill.public_url
+        ready_after.append(windmill.readiness)
+        pulumi.export("windmillInternalUrl", windmill.internal_url)
+        pulumi.export("postgresConnectionString", windmill.database_url)
+    else:
+        url = settings.windmill_url
+    token = settings.windmill_token
+    # Domain stacks read these through their StackReference to this stack.
+    pulumi.export("windmillUrl", url)
+    pulumi.export("windmillToken", token)
+    pulumi.export("windmillVersion", windmill.windmill_version if windmill else settings.windmill_version)
+elif settings.windmill_url:
+    # A domain on an instance the platform stack does not manage.
+    url, token = settings.windmill_url, settings.windmill_token
+else:
+    platform = pulumi.StackReference(settings.platform_stack)
+    url = platform.require_output("windmillUrl")
+    token = pulumi.Output.secret(platform.require_output("windmillToken"))
+
+workspace = WindmillWorkspace(
+    settings.workspace.id,
+    settings.workspace,
+    secrets=settings.secrets,
+    connection=Connection(url=url, token=token),
+    base_url=url,
+    ready_after=ready_after,
+)
+
+if settings.github_sync is not None:
+    sync = GitHubSync(
+        f"{settings.workspace.id}-github-sync",
+        settings.github_sync,
+        windmill_url=url,
+        workspace_token=settings.sync_token,
+    )
+    pulumi.export("syncWorkflowPath", sync.workflow_path)
+else:
+    pulumi.log.info(explain_disabled(settings.key("githubSync")))
+
+pulumi.export("role", settings.role)
+pulumi.export("workspaceId", workspace.workspace_id)
+pulumi.export("workspaceUrl", workspace.url)
+pulumi.export("folderPaths", workspace.folder_paths)
+pulumi.export("variablePaths", workspace.variable_paths)
+pulumi.export("resourcePaths", workspace.resource_paths)

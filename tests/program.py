@@ -1,0 +1,119 @@
+"""Run the whole Pulumi program (``__main__.py``) under mocks, with a stack's configuration.
+
+``load_stack_config("financial")`` reads ``Pulumi.financial.yaml`` as the CLI would (minus
+decryption); ``run_program(config, secrets=...)`` installs recording mocks, sets the config (the
+``secrets`` map and secret keys marked secret, as ``pulumi config set --secret`` makes them), runs
+``__main__.py`` with ``runpy`` and returns what was registered and exported.
+
+``mocks_for`` lets a test decide what each resource returns: plain mocks (inputs echoed back) for
+the unit tier, or the real dynamic providers running against the emulator for the end-to-end tier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import runpy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime.mocks import MockResourceArgs
+
+from tests.mocking import MockEnvironment, install_mocks
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = "homeops-windmill"
+SECRET_CONFIG_KEYS = ("windmillToken", "secrets", "githubToken", "wmillSyncToken")
+
+StackOutputs = Mapping[str, Any]
+
+
+def load_stack_config(stack: str) -> dict[str, Any]:
+    """The ``config:`` block of ``Pulumi.<stack>.yaml``, keys as written (``project:key``)."""
+    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    return dict(document.get("config") or {})
+
+
+def member_username(args: MockResourceArgs) -> dict[str, Any]:
+    """What Windmill would name a member: the email's local part without other characters."""
+    email = str(args.inputs.get("email", ""))
+    return {"username": "".join(ch for ch in email.split("@")[0] if ch.isalnum() or ch == "_")}
+
+
+DEFAULT_OUTPUTS = {
+    "pulumi-python:dynamic/windmill:Member": member_username,
+    "docker:index/remoteImage:RemoteImage": lambda a: {"imageId": f"sha256:{a.name}"},
+    "pulumi-python:dynamic/windmill:ReadinessGate": lambda a: {"version": "CE v1.646.0"},
+}
+
+
+@dataclass
+class ProgramRun:
+    """What one program run registered and exported."""
+
+    env: MockEnvironment
+    exports: dict[str, Any] = field(default_factory=dict)
+    secret_exports: set[str] = field(default_factory=set)
+
+    def of_type(self, typ: str) -> list[Any]:
+        return self.env.find(typ)
+
+
+def _config_value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def run_program(
+    config: Mapping[str, Any],
+    *,
+    secrets: Mapping[str, Any] | None = None,
+    stack: str = "test",
+    platform_outputs: StackOutputs | None = None,
+    outputs: Mapping[str, Callable[[MockResourceArgs], Mapping[str, Any]]] | None = None,
+    default_outputs: Callable[[MockResourceArgs], Mapping[str, Any]] | None = None,
+) -> ProgramRun:
+    """Run ``__main__.py`` under mocks with ``config`` plus ``secrets`` (plaintext, marked secret).
+
+    ``platform_outputs`` answers the domain stacks' StackReference to the platform stack;
+    ``default_outputs`` runs for every resource (the end-to-end tier runs real providers there).
+    """
+    hooks = {**DEFAULT_OUTPUTS, **(outputs or {})}
+    if platform_outputs is not None:
+        reference = dict(platform_outputs)
+        hooks["pulumi:pulumi:StackReference"] = lambda args: {
+            "outputs": reference,
+            "secretOutputNames": ["windmillToken"],
+        }
+    # A fresh root Stack per run: set_mocks keeps an existing one, and with it the previous run's exports.
+    pulumi.runtime.settings.ROOT.set(None)
+    env = install_mocks(hooks, default_outputs=default_outputs, stack=stack)
+    values = {k if ":" in k else f"{PROJECT}:{k}": v for k, v in config.items()}
+    values.update({f"{PROJECT}:{k}" if ":" not in k else k: v for k, v in (secrets or {}).items()})
+    secret_keys = [k for k in values if k.split(":", 1)[1] in SECRET_CONFIG_KEYS]
+    pulumi.runtime.set_all_config({k: _config_value(v) for k, v in values.items()}, secret_keys)
+
+    run = ProgramRun(env)
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        stack_outputs = pulumi.runtime.get_root_resource().outputs  # type: ignore[union-attr]
+        names = list(stack_outputs)
+
+        def record(values: list[Any]) -> None:
+            run.exports.update(zip(names, values, strict=True))
+
+        async def secret_flags() -> None:
+            for name in names:
+                if await pulumi.Output.from_input(stack_outputs[name]).is_secret():
+                    run.secret_exports.add(name)
+
+        flags = pulumi.Output.from_input(asyncio.ensure_future(secret_flags()))
+        return pulumi.Output.all(flags, *(stack_outputs[n] for n in names)).apply(lambda v: record(v[1:]))
+
+    program()
+    return run

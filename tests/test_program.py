@@ -1,0 +1,256 @@
+"""The whole program under mocks, for each stack file: resources, parents, key inputs, secrets, exports."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.validation import ConfigErrors
+from tests.mocking import is_secret, plaintext_leaks, unwrap_secrets
+from tests.program import load_stack_config, run_program
+
+WORKSPACE = "homeops:windmill:WindmillWorkspace"
+WS = "pulumi-python:dynamic/windmill:Workspace"
+FOLDER = "pulumi-python:dynamic/windmill:Folder"
+GROUP = "pulumi-python:dynamic/windmill:Group"
+MEMBER = "pulumi-python:dynamic/windmill:Member"
+VARIABLE = "pulumi-python:dynamic/windmill:Variable"
+RESOURCE = "pulumi-python:dynamic/windmill:Resource"
+RESOURCE_TYPE = "pulumi-python:dynamic/windmill:ResourceType"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+PLATFORM_SECRETS = {
+    "windmillToken": "platform-superadmin-token-0123456789",
+    "githubToken": "ghp_platformtoken0123456789",
+    "wmillSyncToken": "wm-sync-token-platform-012345",
+    "secrets": {
+        "platform_postgres_password": "pg-pass-8c1e",
+        "platform_redis_password": "redis-pass-77aa",
+        "platform_timescaledb_password": "tsdb-pass-5b2f",
+        "platform_alerts_slack_webhook": "https://hooks.slack.example/T0/B0/platformsecret",
+        "github_api_token": "ghp_deploytoken9876543210",
+        "docker_registry_password": "registry-pass-41de",
+    },
+}
+FINANCIAL_SECRETS = {
+    "githubToken": "ghp_financialtoken0123456789",
+    "wmillSyncToken": "wm-sync-token-financial-0123",
+    "secrets": {
+        "alpaca_api_key_id": "PKALPACAKEYID0001",
+        "alpaca_api_secret_key": "alpaca-secret-key-xyz",
+        "fmp_api_key": "fmp-key-123abc",
+        "trading_db_password": "trading-db-pass-9f",
+        "trading_alerts_slack_webhook": "https://hooks.slack.example/T0/B1/tradingsecret",
+    },
+}
+PLATFORM_OUTPUTS = {
+    "windmillUrl": "https://windmill.homeops.example",
+    "windmillToken": "platform-superadmin-token-0123456789",
+    "windmillVersion": "1.646.0",
+}
+
+
+def all_secret_values(secrets: dict[str, Any]) -> list[str]:
+    values = [v for k, v in secrets.items() if k != "secrets"]
+    return values + list(secrets["secrets"].values())
+
+
+def test_platform_stack_declares_the_platform_workspace() -> None:
+    run = run_program(load_stack_config("platform"), secrets=PLATFORM_SECRETS, stack="platform")
+    env = run.env
+    component = env.one(WORKSPACE, "homeops-platform")
+    workspace = env.one(WS, "homeops-platform-workspace")
+    assert workspace.parent == component.urn
+    assert workspace.plain_inputs["workspace_id"] == "homeops-platform"
+    assert workspace.plain_inputs["deletion_mode"] == "archive"
+
+    folders = {r.plain_inputs["name"] for r in env.find(FOLDER)}
+    assert folders == {"infrastructure", "deployment", "monitoring", "maintenance"}
+    variables = {r.plain_inputs["path"] for r in env.find(VARIABLE)}
+    assert len(variables) == 6 and all(p.split("/")[1] in folders for p in variables)
+    resources = {r.plain_inputs["path"]: r.plain_inputs for r in env.find(RESOURCE)}
+    assert resources["f/infrastructure/postgres"]["resource_type"] == "postgresql"
+    assert resources["f/infrastructure/postgres"]["value"]["password"] == "$var:f/infrastructure/postgres_password"
+    assert {"c_redis", "c_slack_webhook", "c_github_token", "c_docker_registry"} == {
+        r.plain_inputs["name"] for r in env.find(RESOURCE_TYPE)
+    }
+    # Everything is a child of the component and waits for the workspace.
+    for registration in env.find(FOLDER) + env.find(VARIABLE) + env.find(RESOURCE) + env.find(RESOURCE_TYPE):
+        assert registration.parent == component.urn
+        assert workspace.urn in registration.dependencies
+    # A resource waits for the variables it references and its custom type.
+    redis = env.one(RESOURCE, "homeops-platform-resource-f/infrastructure/redis")
+    assert env.one(VARIABLE, "homeops-platform-var-f/infrastructure/redis_password").urn in redis.dependencies
+    assert env.one(RESOURCE_TYPE, "homeops-platform-type-c_redis").urn in redis.dependencies
+    assert not env.find(STACK_REFERENCE)
+
+    assert run.exports["role"] == "platform"
+    assert run.exports["workspaceId"] == "homeops-platform"
+    assert run.exports["workspaceUrl"] == "https://windmill.homeops.example/?workspace=homeops-platform"
+    assert run.exports["windmillUrl"] == "https://windmill.homeops.example"
+    assert "windmillToken" in run.secret_exports
+
+
+def test_secrets_are_secret_everywhere_and_never_in_plain_inputs_or_exports() -> None:
+    for stack, secrets, outputs in (
+        ("platform", PLATFORM_SECRETS, None),
+        ("financial", FINANCIAL_SECRETS, PLATFORM_OUTPUTS),
+    ):
+        run = run_program(load_stack_config(stack), secrets=secrets, stack=stack, platform_outputs=outputs)
+        for variable in run.env.find(VARIABLE):
+            assert is_secret(variable.inputs["value"]), variable.name
+            assert {"value", "encrypted_value", "api_token"} <= set(variable.additional_secret_outputs)
+        for registration in run.env.registrations:
+            if "api_token" in registration.inputs:
+                assert is_secret(registration.inputs["api_token"]), registration.name
+        for value in [*all_secret_values(secrets), PLATFORM_OUTPUTS["windmillToken"]]:
+            assert list(plaintext_leaks(run.env.registrations, value)) == [], value
+            public = {k: v for k, v in run.exports.items() if k not in run.secret_exports}
+            assert value not in json.dumps(public, default=str)
+
+
+def test_financial_stack_reads_the_platform_stack_and_declares_its_domain() -> None:
+    run = run_program(
+        load_stack_config("financial"), secrets=FINANCIAL_SECRETS, stack="financial", platform_outputs=PLATFORM_OUTPUTS
+    )
+    env = run.env
+    reference = env.one(STACK_REFERENCE, "organization/homeops-windmill/platform")
+    assert reference.read
+    component = env.one(WORKSPACE, "homeops-financial")
+    assert env.one(WS, "homeops-financial-workspace").plain_inputs["workspace_id"] == "homeops-financial"
+    # Every Windmill resource talks to the platform's instance with the platform's token.
+    for registration in env.registrations:
+        if registration.typ.startswith("pulumi-python:dynamic/windmill"):
+            assert registration.parent == component.urn
+            assert registration.plain_inputs["api_url"] == PLATFORM_OUTPUTS["windmillUrl"]
+            assert unwrap_secrets(registration.inputs["api_token"]) == PLATFORM_OUTPUTS["windmillToken"]
+    group = env.one(GROUP, "homeops-financial-group-financial-tracker")
+    assert group.plain_inputs["members"] == ["trader", "analyst"]  # usernames Windmill gave the members
+    members = env.find(MEMBER)
+    assert len(members) == 2 and all(m.urn in group.dependencies for m in members)
+    folder = env.one(FOLDER, "homeops-financial-folder-atom")
+    assert group.urn in folder.dependencies  # owned by the group, created after it
+    assert {r.plain_inputs["name"] for r in env.find(RESOURCE_TYPE)} == {"c_alpaca", "c_fmp", "c_slack_webhook"}
+    paths = {r.plain_inputs["path"] for r in env.find(VARIABLE) + env.find(RESOURCE)}
+    assert all(p.startswith("f/atom/") for p in paths)
+    assert run.exports["workspaceId"] == "homeops-financial"
+    assert "windmillToken" not in run.exports  # only the platform stack hands out the token
+
+
+def test_a_domain_stack_can_use_an_instance_directly_without_the_platform_stack() -> None:
+    config = load_stack_config("financial")
+    config["homeops-windmill:windmillUrl"] = "https://other-windmill.example"
+    secrets = {**FINANCIAL_SECRETS, "windmillToken": "direct-token-abcdef0123"}
+    run = run_program(config, secrets=secrets, stack="financial")
+    assert not run.env.find(STACK_REFERENCE)
+    workspace = run.env.one(WS, "homeops-financial-workspace")
+    assert workspace.plain_inputs["api_url"] == "https://other-windmill.example"
+    assert unwrap_secrets(workspace.inputs["api_token"]) == "direct-token-abcdef0123"
+
+
+MEDIA_STACK = {
+    "homeops-windmill:role": "domain",
+    "homeops-windmill:domain": "media",
+    "homeops-windmill:workspace": {
+        "folders": [{"name": "media", "summary": "Media stack automation"}],
+        "variables": [
+            {"path": "f/media/jellyfin_api_key", "secret": "jellyfin_api_key"},
+            {"path": "f/media/library_root", "value": "/srv/media"},
+        ],
+        "resourceTypes": [{"name": "c_jellyfin", "schema": {"type": "object"}}],
+        "resources": [
+            {"path": "f/media/jellyfin", "type": "c_jellyfin",
+             "value": {"url": "http://jellyfin:8096", "api_key": "$var:f/media/jellyfin_api_key"}},
+        ],
+    },
+}
+
+
+def test_a_third_domain_is_one_stack_file_and_no_code() -> None:
+    run = run_program(
+        MEDIA_STACK, secrets={"secrets": {"jellyfin_api_key": "jf-key-123"}}, stack="media",
+        platform_outputs=PLATFORM_OUTPUTS,
+    )
+    env = run.env
+    assert env.one(WS, "homeops-media-workspace").plain_inputs["workspace_id"] == "homeops-media"
+    variables = {r.plain_inputs["path"]: r for r in env.find(VARIABLE)}
+    assert is_secret(variables["f/media/jellyfin_api_key"].inputs["value"])
+    assert not is_secret(variables["f/media/library_root"].inputs["value"])
+    assert variables["f/media/library_root"].plain_inputs["is_secret"] is False
+    assert env.one(RESOURCE, "homeops-media-resource-f/media/jellyfin")
+    assert run.exports["workspaceId"] == "homeops-media"
+    assert run.exports["workspaceUrl"] == "https://windmill.homeops.example/?workspace=homeops-media"
+
+
+def platform_config(**workspace_changes: Any) -> dict[str, Any]:
+    config = load_stack_config("platform")
+    config["homeops-windmill:workspace"] = {**config["homeops-windmill:workspace"], **workspace_changes}
+    return config
+
+
+BAD_CONFIGS: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
+    ("role", {"homeops-windmill:role": "worker"}, PLATFORM_SECRETS, "homeops-windmill:role"),
+    ("domain missing", {"homeops-windmill:role": "domain", "homeops-windmill:domain": ""}, FINANCIAL_SECRETS,
+     "homeops-windmill:domain"),
+    ("domain bad", {"homeops-windmill:role": "domain", "homeops-windmill:domain": "Media-Stack"}, FINANCIAL_SECRETS,
+     "homeops-windmill:domain"),
+    ("url", {"homeops-windmill:windmillUrl": "windmill.local/api"}, PLATFORM_SECRETS, "homeops-windmill:windmillUrl"),
+    ("token", {}, {k: v for k, v in PLATFORM_SECRETS.items() if k != "windmillToken"},
+     "homeops-windmill:windmillToken"),
+    ("version", {"homeops-windmill:windmillVersion": "latest"}, PLATFORM_SECRETS, "homeops-windmill:windmillVersion"),
+    ("timeout", {"homeops-windmill:windmillReadTimeoutSeconds": 0}, PLATFORM_SECRETS,
+     "homeops-windmill:windmillReadTimeoutSeconds"),
+    ("workspace id", {"homeops-windmill:workspace": {"id": "homeops--platform"}}, PLATFORM_SECRETS,
+     "homeops-windmill:workspace.id"),
+    ("folder name", platform_config(folders=[{"name": "infra-structure"}]), PLATFORM_SECRETS,
+     "homeops-windmill:workspace.folders[0].name"),
+    ("unknown key", platform_config(colour="#fff"), PLATFORM_SECRETS, "homeops-windmill:workspace.colour"),
+    ("secret not set", {}, {**PLATFORM_SECRETS, "secrets": {}}, "homeops-windmill:workspace.variables[0].secret"),
+    ("variable outside folders", platform_config(variables=[{"path": "u/admin/token", "value": "x"}]),
+     PLATFORM_SECRETS, "homeops-windmill:workspace.variables[0].path"),
+    ("reference to another workspace", platform_config(
+        resources=[{"path": "f/monitoring/x", "type": "c_x", "value": {"k": "$var:f/atom/alpaca_api_key_id"}}],
+        resourceTypes=[{"name": "c_x"}]),
+     PLATFORM_SECRETS, "homeops-windmill:workspace.resources[0].value.k"),
+    ("same path", platform_config(
+        variables=[{"path": "f/monitoring/x", "value": "v"}],
+        resources=[{"path": "f/monitoring/x", "type": "postgresql"}]),
+     PLATFORM_SECRETS, "homeops-windmill:workspace.resources[0].path"),
+    ("undeclared custom type", platform_config(resources=[{"path": "f/monitoring/x", "type": "c_nope"}]),
+     PLATFORM_SECRETS, "homeops-windmill:workspace.resources[0].type"),
+    ("group of unknown member", platform_config(groups=[{"name": "ops", "members": ["nobody@x.example"]}]),
+     PLATFORM_SECRETS, "homeops-windmill:workspace.groups[0].members[0]"),
+    ("duplicate folder", platform_config(folders=[{"name": "a"}, {"name": "a"}]), PLATFORM_SECRETS,
+     "homeops-windmill:workspace.folders[1]"),
+    ("github token", {}, {k: v for k, v in PLATFORM_SECRETS.items() if k != "githubToken"},
+     "homeops-windmill:githubToken"),
+    ("sync token", {}, {k: v for k, v in PLATFORM_SECRETS.items() if k != "wmillSyncToken"},
+     "homeops-windmill:wmillSyncToken"),
+    ("github repo", {"homeops-windmill:githubSync": {"repository": "owner/repo", "owner": "x"}}, PLATFORM_SECRETS,
+     "homeops-windmill:githubSync.repository"),
+    ("docker on a domain", {"homeops-windmill:windmillStack": {"enabled": True}}, FINANCIAL_SECRETS,
+     "homeops-windmill:windmillStack"),
+]
+
+
+@pytest.mark.parametrize(("case", "changes", "secrets", "key"), BAD_CONFIGS, ids=[c[0] for c in BAD_CONFIGS])
+def test_each_config_error_names_its_key_before_any_resource(
+    case: str, changes: dict[str, Any], secrets: dict[str, Any], key: str
+) -> None:
+    stack = "financial" if secrets is FINANCIAL_SECRETS else "platform"
+    config = {**load_stack_config(stack), **changes}
+    with pytest.raises(ConfigErrors) as caught:
+        run_program(config, secrets=secrets, stack=stack, platform_outputs=PLATFORM_OUTPUTS)
+    assert any(error.key == key for error in caught.value.errors), str(caught.value)
+    for value in all_secret_values(secrets):
+        assert value not in str(caught.value)
+
+
+def test_several_problems_are_reported_together() -> None:
+    config = platform_config(folders=[{"name": "bad-name"}], color="blue")
+    with pytest.raises(ConfigErrors) as caught:
+        run_program(config, secrets={**PLATFORM_SECRETS, "secrets": {}}, stack="platform")
+    keys = {e.key for e in caught.value.errors}
+    assert {"homeops-windmill:workspace.color", "homeops-windmill:workspace.folders[0].name"} <= keys
