@@ -736,7 +736,7 @@ class WindmillStack(pulumi.ComponentResource):
 
     Outputs: ``public_url`` (BASE_URL), ``internal_url`` (on the stack's network), ``api_url``
     (what this program calls), ``windmill_version`` (what the server reported), ``database_url``
-    (secret) and ``ready``: the readiness gate every Windmill API resource must depend on.
+    (secret) and ``readiness``: the readiness gate every Windmill API resource must depend on.
     """
 
     public_url: pulumi.Output[str]
@@ -744,7 +744,7 @@ class WindmillStack(pulumi.ComponentResource):
     api_url: pulumi.Output[str]
     windmill_version: pulumi.Output[str]
     database_url: pulumi.Output[str]
-    ready: ReadinessGate
+    readiness: ReadinessGate
 
     def __init__(self, name: str, args: WindmillStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homeops:windmill:WindmillStack", name, None, opts)
@@ -963,7 +963,7 @@ class WindmillStack(pulumi.ComponentResource):
         self.containers = containers
 
         # No docker provider here: a dynamic resource must not inherit a foreign provider.
-        self.ready = ReadinessGate(
+        self.readiness = ReadinessGate(
             f"{name}-ready",
             url=args.api_url,
             timeout_seconds=args.readiness_timeout_seconds,
@@ -974,8 +974,8 @@ class WindmillStack(pulumi.ComponentResource):
 
         self.public_url = pulumi.Output.from_input(args.base_url)
         self.internal_url = pulumi.Output.from_input(args.internal_url)
-        self.api_url = self.ready.url
-        self.windmill_version = self.ready.version
+        self.api_url = self.readiness.url
+        self.windmill_version = self.readiness.version
         self.register_outputs(
             {
                 "public_url": self.public_url,

@@ -11,6 +11,7 @@ import pulumi
 import pytest
 
 from components.validation import ConfigError, ConfigErrors
+from components.windmill.readiness import ReadinessGate
 from components.windmill_stack import (
     DEFAULT_CADDY_IMAGE,
     DEFAULT_WINDMILL_VERSION,
@@ -304,7 +305,7 @@ def test_generated_password_is_random_password_and_never_plaintext(default_stack
 
 
 def test_readiness_gate_waits_for_the_whole_stack(default_stack):
-    env, _captured, _args = default_stack
+    env, captured, _args = default_stack
     gate = env.one(GATE, "windmill-ready")
     inputs = gate.plain_inputs
     assert inputs["url"] == "http://127.0.0.1"
@@ -312,6 +313,7 @@ def test_readiness_gate_waits_for_the_whole_stack(default_stack):
     assert inputs["timeout_seconds"] == 120 and inputs["interval_seconds"] == 2
     for container in env.find(CONTAINER):
         assert container.urn in gate.dependencies, container.name
+    assert isinstance(captured["stack"].readiness, ReadinessGate)
 
 
 def test_outputs(default_stack):
