@@ -31,6 +31,37 @@ SECRET_CONFIG_KEYS = ("windmillToken", "secrets", "githubToken", "wmillSyncToken
 
 StackOutputs = Mapping[str, Any]
 
+# Plaintext stand-ins for what operators set with `pulumi config set --secret`.
+PLATFORM_SECRETS = {
+    "windmillToken": "platform-superadmin-token-0123456789",
+    "githubToken": "ghp_platformtoken0123456789",
+    "wmillSyncToken": "wm-sync-token-platform-012345",
+    "secrets": {
+        "platform_postgres_password": "pg-pass-8c1e",
+        "platform_redis_password": "redis-pass-77aa",
+        "platform_timescaledb_password": "tsdb-pass-5b2f",
+        "platform_alerts_slack_webhook": "https://hooks.slack.example/T0/B0/platformsecret",
+        "github_api_token": "ghp_deploytoken9876543210",
+        "docker_registry_password": "registry-pass-41de",
+    },
+}
+FINANCIAL_SECRETS = {
+    "githubToken": "ghp_financialtoken0123456789",
+    "wmillSyncToken": "wm-sync-token-financial-0123",
+    "secrets": {
+        "alpaca_api_key_id": "PKALPACAKEYID0001",
+        "alpaca_api_secret_key": "alpaca-secret-key-xyz",
+        "fmp_api_key": "fmp-key-123abc",
+        "trading_db_password": "trading-db-pass-9f",
+        "trading_alerts_slack_webhook": "https://hooks.slack.example/T0/B1/tradingsecret",
+    },
+}
+PLATFORM_OUTPUTS = {
+    "windmillUrl": "https://windmill.homeops.example",
+    "windmillToken": "platform-superadmin-token-0123456789",
+    "windmillVersion": "1.646.0",
+}
+
 
 def load_stack_config(stack: str) -> dict[str, Any]:
     """The ``config:`` block of ``Pulumi.<stack>.yaml``, keys as written (``project:key``)."""

@@ -9,7 +9,7 @@ import pytest
 
 from components.validation import ConfigErrors
 from tests.mocking import is_secret, plaintext_leaks, unwrap_secrets
-from tests.program import load_stack_config, run_program
+from tests.program import FINANCIAL_SECRETS, PLATFORM_OUTPUTS, PLATFORM_SECRETS, load_stack_config, run_program
 
 WORKSPACE = "homeops:windmill:WindmillWorkspace"
 WS = "pulumi-python:dynamic/windmill:Workspace"
@@ -20,37 +20,6 @@ VARIABLE = "pulumi-python:dynamic/windmill:Variable"
 RESOURCE = "pulumi-python:dynamic/windmill:Resource"
 RESOURCE_TYPE = "pulumi-python:dynamic/windmill:ResourceType"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
-
-PLATFORM_SECRETS = {
-    "windmillToken": "platform-superadmin-token-0123456789",
-    "githubToken": "ghp_platformtoken0123456789",
-    "wmillSyncToken": "wm-sync-token-platform-012345",
-    "secrets": {
-        "platform_postgres_password": "pg-pass-8c1e",
-        "platform_redis_password": "redis-pass-77aa",
-        "platform_timescaledb_password": "tsdb-pass-5b2f",
-        "platform_alerts_slack_webhook": "https://hooks.slack.example/T0/B0/platformsecret",
-        "github_api_token": "ghp_deploytoken9876543210",
-        "docker_registry_password": "registry-pass-41de",
-    },
-}
-FINANCIAL_SECRETS = {
-    "githubToken": "ghp_financialtoken0123456789",
-    "wmillSyncToken": "wm-sync-token-financial-0123",
-    "secrets": {
-        "alpaca_api_key_id": "PKALPACAKEYID0001",
-        "alpaca_api_secret_key": "alpaca-secret-key-xyz",
-        "fmp_api_key": "fmp-key-123abc",
-        "trading_db_password": "trading-db-pass-9f",
-        "trading_alerts_slack_webhook": "https://hooks.slack.example/T0/B1/tradingsecret",
-    },
-}
-PLATFORM_OUTPUTS = {
-    "windmillUrl": "https://windmill.homeops.example",
-    "windmillToken": "platform-superadmin-token-0123456789",
-    "windmillVersion": "1.646.0",
-}
-
 
 def all_secret_values(secrets: dict[str, Any]) -> list[str]:
     values = [v for k, v in secrets.items() if k != "secrets"]

@@ -1,0 +1,180 @@
+"""End-to-end tier: the platform and financial stacks, with their Windmill resources really
+created, updated, refreshed and deleted by the provider code against the emulator.
+
+Sequence per the issue: up creates everything; a second up makes no request at all; an input
+change updates in place or replaces as documented; removing an item from config deletes it;
+drift made out of band is found by refresh and repaired by up. Platform first, then financial
+reading the platform stack's outputs.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e import ProviderEngine
+from tests.program import FINANCIAL_SECRETS, PLATFORM_SECRETS, load_stack_config
+from tests.windmill_emulator import WindmillEmulator
+
+MUTATING = ("POST", "DELETE", "PUT", "PATCH")
+
+
+def api(emu: WindmillEmulator) -> httpx.Client:
+    return httpx.Client(base_url=emu.url + "/api", headers={"Authorization": f"Bearer {emu.admin_token}"})
+
+
+def platform_config(emu: WindmillEmulator) -> dict[str, Any]:
+    config = load_stack_config("platform")
+    config["homeops-windmill:windmillUrl"] = emu.url
+    return config
+
+
+def mutating(emu: WindmillEmulator) -> list[str]:
+    return [f"{r.method} {r.path}" for r in emu.requests if r.method in MUTATING]
+
+
+@pytest.fixture
+def platform(windmill: WindmillEmulator) -> tuple[WindmillEmulator, ProviderEngine, dict[str, Any]]:
+    secrets = {**PLATFORM_SECRETS, "windmillToken": windmill.admin_token}
+    engine = ProviderEngine({"windmillUrl": windmill.url})
+    return windmill, engine, secrets
+
+
+def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngine, dict[str, Any]]) -> None:
+    emu, engine, secrets = platform
+    config = platform_config(emu)
+
+    # 1. up creates everything.
+    run, report = engine.up(config, secrets=secrets, stack="platform")
+    assert len(report.names("create")) == 21 and not report.names("update")
+    with api(emu) as client:
+        assert client.get("/w/homeops-platform/workspaces/get_settings").status_code == 200
+        variable = client.get("/w/homeops-platform/variables/get/f/infrastructure/postgres_password").json()
+        assert variable["is_secret"] and variable["value"] == PLATFORM_SECRETS["secrets"]["platform_postgres_password"]
+        resource = client.get("/w/homeops-platform/resources/get/f/infrastructure/postgres").json()
+        assert resource["value"]["password"] == "$var:f/infrastructure/postgres_password"
+        assert client.get("/w/homeops-platform/resources/type/exists/c_redis").json() is True
+    assert run.exports["workspaceId"] == "homeops-platform"
+
+    # 2. A second up with nothing changed sends no request at all.
+    emu.clear_requests()
+    _, report = engine.up(config, secrets=secrets, stack="platform")
+    assert report.names("same") == set(report.steps) and len(report.steps) == 21
+    assert emu.requests == []
+
+    # 3. Changes: in place where the API allows, replacement for identity.
+    changed = copy.deepcopy(config)
+    workspace = changed["homeops-windmill:workspace"]
+    workspace["name"] = "HomeOps Platform (prod)"
+    workspace["folders"][1]["summary"] = "Deployments"
+    workspace["variables"][0]["description"] = "rotated yearly"
+    workspace["resources"][0]["value"]["port"] = 6432
+    workspace["variables"][5]["path"] = "f/deployment/registry_password"
+    workspace["resources"][5]["value"]["password"] = "$var:f/deployment/registry_password"
+    emu.clear_requests()
+    _, report = engine.up(changed, secrets=secrets, stack="platform")
+    assert report.names("update") == {
+        "homeops-platform-workspace",
+        "homeops-platform-folder-deployment",
+        "homeops-platform-var-f/infrastructure/postgres_password",
+        "homeops-platform-resource-f/infrastructure/postgres",
+        "homeops-platform-resource-f/deployment/docker_registry",
+    }
+    # The renamed variable is a new resource (new logical name) and the old one is deleted.
+    assert "homeops-platform-var-f/deployment/registry_password" in report.names("create")
+    assert "homeops-platform-var-f/deployment/docker_registry_password" in report.names("delete")
+    with api(emu) as client:
+        assert client.get("/w/homeops-platform/resources/get/f/infrastructure/postgres").json()["value"]["port"] == 6432
+        assert client.get("/w/homeops-platform/variables/exists/f/deployment/docker_registry_password").json() is False
+        assert client.get("/w/homeops-platform/workspaces/get_settings").status_code == 200
+
+    # 4. Removing an item from config deletes it.
+    removed = copy.deepcopy(changed)
+    removed["homeops-windmill:workspace"]["resources"] = removed["homeops-windmill:workspace"]["resources"][:-1]
+    _, report = engine.up(removed, secrets=secrets, stack="platform")
+    assert report.names("delete") == {"homeops-platform-resource-f/deployment/docker_registry"}
+    with api(emu) as client:
+        assert client.get("/w/homeops-platform/resources/exists/f/deployment/docker_registry").json() is False
+
+    # 5. Drift made outside Pulumi is found by refresh and repaired by up.
+    with api(emu) as client:
+        client.post("/w/homeops-platform/variables/update/f/infrastructure/redis_password",
+                    json={"value": "changed-by-hand"}).raise_for_status()
+        client.post("/w/homeops-platform/resources/update/f/infrastructure/timescaledb",
+                    json={"value": {"host": "elsewhere"}}).raise_for_status()
+        client.delete("/w/homeops-platform/folders/delete/maintenance").raise_for_status()
+    audit_before = len(emu.audit)
+    emu.clear_requests()
+    found = engine.refresh()
+    assert found["homeops-platform-var-f/infrastructure/redis_password"] == "changed"
+    assert found["homeops-platform-resource-f/infrastructure/timescaledb"] == "changed"
+    assert found["homeops-platform-folder-maintenance"] == "gone"
+    assert found["homeops-platform-var-f/infrastructure/postgres_password"] == "same"
+    assert not mutating(emu)  # refresh only reads
+    assert len(emu.audit) == audit_before  # and never decrypts a secret
+    _, report = engine.up(removed, secrets=secrets, stack="platform")
+    assert "homeops-platform-folder-maintenance" in report.names("create")
+    assert {"homeops-platform-var-f/infrastructure/redis_password",
+            "homeops-platform-resource-f/infrastructure/timescaledb"} <= report.names("update")
+    with api(emu) as client:
+        redis = client.get("/w/homeops-platform/variables/get/f/infrastructure/redis_password").json()
+        assert redis["value"] == PLATFORM_SECRETS["secrets"]["platform_redis_password"]
+        timescale = client.get("/w/homeops-platform/resources/get/f/infrastructure/timescaledb").json()
+        assert timescale["value"]["host"] == "timescaledb.homeops.example"
+        assert client.get("/w/homeops-platform/folders/exists/maintenance").json() is True
+    assert set(engine.refresh().values()) == {"same"}
+
+    # 6. destroy archives the workspace (deletionMode: archive) and keeps its data.
+    engine.destroy()
+    with api(emu) as client:
+        info = client.get("/w/homeops-platform/workspaces/get_as_superadmin").json()
+        assert info["deleted"] is True
+
+
+def test_financial_stack_on_the_platform_stacks_instance(
+    platform: tuple[WindmillEmulator, ProviderEngine, dict[str, Any]],
+) -> None:
+    emu, platform_engine, platform_secrets = platform
+    platform_run, _ = platform_engine.up(platform_config(emu), secrets=platform_secrets, stack="platform")
+    outputs = {k: platform_run.exports[k] for k in ("windmillUrl", "windmillToken", "windmillVersion")}
+    assert "windmillToken" in platform_run.secret_exports
+
+    engine = ProviderEngine({})  # nothing in the financial stack config: all from the platform stack
+    config = load_stack_config("financial")
+    run, report = engine.up(config, secrets=FINANCIAL_SECRETS, stack="financial", platform_outputs=outputs)
+    assert len(report.names("create")) == 1 + 1 + 2 + 1 + 3 + 5 + 4
+    with api(emu) as client:
+        members = {u["email"]: u for u in client.get("/w/homeops-financial/users/list").json()}
+        assert members["trader@homeops.example"]["is_admin"] is True
+        group = client.get("/w/homeops-financial/groups/get/financial-tracker").json()
+        assert {"trader", "analyst"} <= set(group["members"])
+        folder = client.get("/w/homeops-financial/folders/get/atom").json()
+        assert "g/financial-tracker" in folder["owners"]
+        alpaca = client.get("/w/homeops-financial/resources/get/f/atom/alpaca").json()
+        assert alpaca["resource_type"] == "c_alpaca"
+    assert run.exports["workspaceId"] == "homeops-financial"
+
+    emu.clear_requests()
+    _, report = engine.up(config, secrets=FINANCIAL_SECRETS, stack="financial", platform_outputs=outputs)
+    assert report.names("same") == set(report.steps)
+    assert emu.requests == []
+
+    # Membership changes in place; an out-of-band group change is repaired.
+    changed = copy.deepcopy(config)
+    changed["homeops-windmill:workspace"]["groups"][0]["members"] = ["trader@homeops.example"]
+    changed["homeops-windmill:workspace"]["members"][1]["role"] = "operator"
+    _, report = engine.up(changed, secrets=FINANCIAL_SECRETS, stack="financial", platform_outputs=outputs)
+    assert report.names("update") == {"homeops-financial-group-financial-tracker",
+                                      "homeops-financial-member-analyst@homeops.example"}
+    with api(emu) as client:
+        group = client.get("/w/homeops-financial/groups/get/financial-tracker").json()
+        assert "analyst" not in group["members"]
+        client.post("/w/homeops-financial/groups/adduser/financial-tracker", json={"username": "analyst"})
+    assert engine.refresh()["homeops-financial-group-financial-tracker"] == "changed"
+    _, report = engine.up(changed, secrets=FINANCIAL_SECRETS, stack="financial", platform_outputs=outputs)
+    assert report.names("update") == {"homeops-financial-group-financial-tracker"}
+    with api(emu) as client:
+        assert "analyst" not in client.get("/w/homeops-financial/groups/get/financial-tracker").json()["members"]
