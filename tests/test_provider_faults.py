@@ -1,0 +1,140 @@
+"""Faults on every operation, through the real provider host: a 503, a dropped connection before
+the server acted, and a response lost after it acted all end with exactly one object and correct
+state; a permanent error surfaces with a clear message and leaves no orphan. Nothing secret reaches
+an error message or the host's log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from components.windmill.folders import FolderProvider
+from components.windmill.variables import VariableProvider
+from tests.provider_host import Engine, ProviderError, ProviderHost
+from tests.windmill_emulator import WindmillEmulator
+
+WS = "faults"
+SECRET = "never-show-this-secret-91f2"
+FAULTS: list[dict[str, Any]] = [
+    {"status": 503},
+    {"drop": True},
+    {"drop": "after"},
+]
+FAULT_IDS = ["503", "dropped", "response-lost"]
+
+
+@pytest.fixture
+def host(windmill: WindmillEmulator) -> Iterator[ProviderHost]:
+    with ProviderHost() as host:
+        host.configure({"windmillUrl": windmill.url, "windmillToken": windmill.admin_token})
+        yield host
+
+
+@pytest.fixture
+def api(windmill: WindmillEmulator) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=windmill.url + "/api",
+                      headers={"Authorization": f"Bearer {windmill.admin_token}"}) as client:
+        client.post("/workspaces/create", json={"id": WS, "name": "Faults"}).raise_for_status()
+        client.post(f"/w/{WS}/folders/create", json={"name": "ops"}).raise_for_status()
+        yield client
+
+
+def variables(api: httpx.Client) -> list[str]:
+    return [v["path"] for v in api.get(f"/w/{WS}/variables/list").json()]
+
+
+def assert_no_secret_leaked(host: ProviderHost, windmill: WindmillEmulator, *texts: str) -> None:
+    for text in (*texts, host.logs()):
+        assert SECRET not in text
+        assert windmill.admin_token not in text
+
+
+INPUTS = {"workspace": WS, "path": "f/ops/api_key", "value": SECRET, "is_secret": True}
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
+def test_create_survives_a_fault_with_exactly_one_object(
+    fault: dict[str, Any], host: ProviderHost, api: httpx.Client, windmill: WindmillEmulator
+) -> None:
+    windmill.inject_fault("POST", f"/api/w/{WS}/variables/create", **fault)
+    created = Engine(host).up(Engine.urn("Variable", "v"), VariableProvider(), INPUTS)
+    assert variables(api) == ["f/ops/api_key"]
+    assert created.state.outputs["encrypted_value"] == windmill.raw_variable(WS, "f/ops/api_key")["value"]
+    creates = [r for r in windmill.requests if r.method == "POST" and r.path.endswith("/variables/create")]
+    assert len(creates) == (1 if fault.get("drop") == "after" else 2)  # never re-sent once it landed
+    assert_no_secret_leaked(host, windmill)
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
+def test_update_read_and_delete_survive_a_fault(
+    fault: dict[str, Any], host: ProviderHost, api: httpx.Client, windmill: WindmillEmulator
+) -> None:
+    engine = Engine(host)
+    urn = Engine.urn("Variable", "v")
+    state = engine.up(urn, VariableProvider(), INPUTS).state
+
+    windmill.inject_fault("POST", f"/api/w/{WS}/variables/update/*", **fault)
+    updated = engine.up(urn, VariableProvider(), {**INPUTS, "description": "after fault"}, state)
+    assert updated.op == "update"
+    assert api.get(f"/w/{WS}/variables/get/f/ops/api_key").json()["description"] == "after fault"
+
+    windmill.inject_fault("GET", f"/api/w/{WS}/variables/get/*", **fault)
+    refreshed = engine.refresh(updated.state)
+    assert refreshed is not None and refreshed.outputs["value"] == SECRET
+
+    windmill.inject_fault("DELETE", f"/api/w/{WS}/variables/delete/*", **fault)
+    engine.destroy(refreshed)
+    assert variables(api) == []
+    assert_no_secret_leaked(host, windmill)
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
+def test_folder_create_and_update_survive_a_fault(
+    fault: dict[str, Any], host: ProviderHost, api: httpx.Client, windmill: WindmillEmulator
+) -> None:
+    engine = Engine(host)
+    urn = Engine.urn("Folder", "f")
+    windmill.inject_fault("POST", f"/api/w/{WS}/folders/create", **fault)
+    state = engine.up(urn, FolderProvider(), {"workspace": WS, "name": "team"}).state
+    assert sorted(f["name"] for f in api.get(f"/w/{WS}/folders/list").json()) == ["ops", "team"]
+    windmill.inject_fault("POST", f"/api/w/{WS}/folders/update/team", **fault)
+    engine.up(urn, FolderProvider(), {"workspace": WS, "name": "team", "summary": "ok"}, state)
+    assert api.get(f"/w/{WS}/folders/get/team").json()["summary"] == "ok"
+
+
+def test_a_permanent_error_is_clear_and_leaves_no_orphan(
+    host: ProviderHost, api: httpx.Client, windmill: WindmillEmulator
+) -> None:
+    windmill.inject_fault(
+        "POST", f"/api/w/{WS}/variables/create", status=400,
+        body=f"Bad request: value {SECRET} rejected by policy", times=1,
+    )
+    with pytest.raises(ProviderError) as caught:
+        Engine(host).up(Engine.urn("Variable", "v"), VariableProvider(), INPUTS)
+    details = caught.value.details
+    assert "POST /w/faults/variables/create failed (HTTP 400)" in details
+    assert "rejected by policy" in details
+    assert variables(api) == []
+    assert_no_secret_leaked(host, windmill, details)
+
+
+def test_an_outage_longer_than_the_retries_fails_clearly(host: ProviderHost, windmill: WindmillEmulator,
+                                                         api: httpx.Client) -> None:
+    windmill.inject_fault("*", f"/api/w/{WS}/variables/*", status=503, times=100)
+    with pytest.raises(ProviderError) as caught:
+        Engine(host).up(Engine.urn("Variable", "v"), VariableProvider(), INPUTS)
+    assert "HTTP 503" in caught.value.details
+    assert "retry" in host.logs()
+    assert_no_secret_leaked(host, windmill, caught.value.details)
+
+
+def test_an_unreachable_instance_says_so(windmill: WindmillEmulator) -> None:
+    with ProviderHost() as host:
+        host.configure({"windmillUrl": "http://127.0.0.1:9", "windmillToken": windmill.admin_token})
+        with pytest.raises(ProviderError) as caught:
+            Engine(host).up(Engine.urn("Folder", "f"), FolderProvider(), {"workspace": WS, "name": "x"})
+        assert "Is the Windmill instance at http://127.0.0.1:9 up and reachable?" in caught.value.details
+        assert windmill.admin_token not in caught.value.details + host.logs()
