@@ -25,23 +25,27 @@ ready_after: list[pulumi.Resource] = []
 if settings.is_platform:
     windmill = WindmillStack("windmill", settings.windmill_stack) if settings.windmill_stack else None
     if windmill is not None:
-        url: pulumi.Input[str] = windmill.public_url
+        url: pulumi.Input[str] = windmill.api_url  # what this program calls (may be an SSH tunnel)
+        public_url: pulumi.Input[str] = windmill.public_url
         ready_after.append(windmill.readiness)
         pulumi.export("windmillInternalUrl", windmill.internal_url)
         pulumi.export("postgresConnectionString", windmill.database_url)
     else:
-        url = settings.windmill_url
+        url = public_url = settings.windmill_url
     token = settings.windmill_token
     # Domain stacks read these through their StackReference to this stack.
-    pulumi.export("windmillUrl", url)
+    pulumi.export("windmillUrl", public_url)
+    pulumi.export("windmillApiUrl", url)
     pulumi.export("windmillToken", token)
     pulumi.export("windmillVersion", windmill.windmill_version if windmill else settings.windmill_version)
 elif settings.windmill_url:
     # A domain on an instance the platform stack does not manage.
-    url, token = settings.windmill_url, settings.windmill_token
+    url = public_url = settings.windmill_url
+    token = settings.windmill_token
 else:
     platform = pulumi.StackReference(settings.platform_stack)
-    url = platform.require_output("windmillUrl")
+    url = platform.require_output("windmillApiUrl")
+    public_url = platform.require_output("windmillUrl")
     token = pulumi.Output.secret(platform.require_output("windmillToken"))
 
 workspace = WindmillWorkspace(
@@ -49,7 +53,7 @@ workspace = WindmillWorkspace(
     settings.workspace,
     secrets=settings.secrets,
     connection=Connection(url=url, token=token),
-    base_url=url,
+    base_url=public_url,
     ready_after=ready_after,
 )
 

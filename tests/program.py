@@ -58,6 +58,7 @@ FINANCIAL_SECRETS = {
 }
 PLATFORM_OUTPUTS = {
     "windmillUrl": "https://windmill.homeops.example",
+    "windmillApiUrl": "https://windmill.homeops.example",
     "windmillToken": "platform-superadmin-token-0123456789",
     "windmillVersion": "1.646.0",
 }
