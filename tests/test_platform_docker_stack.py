@@ -1,0 +1,92 @@
+"""The platform stack with ``windmillStack.enabled``: the whole program under mocks builds the
+complete Docker stack, and every Windmill API resource waits for the readiness gate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.mocking import is_secret, plaintext_leaks
+from tests.program import PLATFORM_SECRETS, load_stack_config, run_program
+
+PASSWORD = "PlatformGeneratedPassw0rd0123456789"
+GATE = "pulumi-python:dynamic/windmill:ReadinessGate"
+CONTAINER = "docker:index/container:Container"
+
+
+def _platform_with_docker(stack_config: dict[str, Any] | None = None) -> Any:
+    config = load_stack_config("platform")
+    config["homeops-windmill:windmillStack"] = {"enabled": True, "version": "1.646.0", **(stack_config or {})}
+    return run_program(
+        config,
+        secrets=PLATFORM_SECRETS,
+        stack="platform",
+        outputs={"random:index/randomPassword:RandomPassword": lambda a: {"result": PASSWORD}},
+    )
+
+
+def test_platform_stack_builds_the_complete_docker_stack() -> None:
+    run = _platform_with_docker()
+    env = run.env
+    component = env.one("homeops:windmill:WindmillStack", "windmill")
+    assert {r.plain_inputs["name"] for r in env.find(CONTAINER)} == {
+        "windmill-db",
+        "windmill-server-0",
+        "windmill-worker-default-0",
+        "windmill-worker-default-1",
+        "windmill-worker-default-2",
+        "windmill-worker-native-0",
+        "windmill-extra",
+        "windmill-caddy",
+    }
+    assert len(env.find("docker:index/volume:Volume")) == 5
+    assert len(env.find("docker:index/remoteImage:RemoteImage")) == 4
+    assert len(env.find("docker:index/network:Network")) == 1
+    assert len(env.find("pulumi:providers:docker")) == 1
+    assert len(env.find("random:index/randomPassword:RandomPassword")) == 1
+    assert [r.name for r in env.registrations if r.protect] == ["windmill-db-data"]
+    for registration in env.registrations:
+        if registration.typ.startswith(("docker:", "random:")) or registration.typ == GATE:
+            assert registration.parent == component.urn, registration.name
+
+
+def test_every_windmill_api_resource_waits_for_the_readiness_gate() -> None:
+    env = _platform_with_docker().env
+    gate = env.one(GATE, "windmill-ready")
+    api_resources = [
+        r for r in env.registrations if r.typ.startswith("pulumi-python:dynamic/windmill:") and r.typ != GATE
+    ]
+    assert api_resources, "the platform workspace declares Windmill API resources"
+
+    def waits_for_gate(urn: str, seen: set[str]) -> bool:
+        if urn == gate.urn:
+            return True
+        if urn in seen:
+            return False
+        seen.add(urn)
+        registration = env.by_urn(urn)
+        # Through explicit/implicit dependencies, or through a parent that depends on the gate.
+        return any(waits_for_gate(dep, seen) for dep in registration.dependencies) or (
+            registration.parent is not None
+            and registration.parent in {r.urn for r in env.registrations}
+            and waits_for_gate(registration.parent, seen)
+        )
+
+    for registration in api_resources:
+        assert waits_for_gate(registration.urn, set()), registration.name
+    # The check can fail: the gate itself does not wait for the workspace.
+    assert not any(
+        env.by_urn(dep).typ.startswith("pulumi-python:dynamic/windmill:Workspace") for dep in gate.dependencies
+    )
+
+
+def test_platform_exports_and_secrets() -> None:
+    run = _platform_with_docker()
+    assert run.exports["windmillUrl"] == "http://localhost"
+    assert run.exports["windmillApiUrl"] == "http://127.0.0.1"
+    assert run.exports["windmillVersion"] == "CE v1.646.0"
+    assert run.exports["windmillInternalUrl"] == "http://windmill_server:8000"
+    assert PASSWORD in run.exports["postgresConnectionString"]
+    assert "postgresConnectionString" in run.secret_exports
+    assert list(plaintext_leaks(run.env.registrations, PASSWORD)) == []
+    server = run.env.one(CONTAINER, "windmill-server-0")
+    assert is_secret(server.inputs["envs"])
