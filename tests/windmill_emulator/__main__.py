@@ -1,0 +1,44 @@
+"""Run the emulator standalone: ``python -m tests.windmill_emulator --port 8000`` (from /work/main)."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from .server import WindmillEmulator
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the flags, start the emulator, print its URL and admin token, serve until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="python -m tests.windmill_emulator", description=__doc__)
+    parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0 = any free port)")
+    parser.add_argument("--edition", choices=["CE", "EE"], default="CE")
+    parser.add_argument("--version", default="1.646.0", help="version reported by /api/version")
+    parser.add_argument("--no-workspace-limit", action="store_true", help="disable the CE workspace/group caps")
+    parser.add_argument("--admin-token", default=None, help="use this value as the admin API token")
+    parser.add_argument("--superadmin-secret", default=None, help="emulate SUPERADMIN_SECRET")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds of delay added to every request")
+    args = parser.parse_args(argv)
+    emu = WindmillEmulator(
+        edition=args.edition,
+        version=args.version,
+        workspace_limit=not args.no_workspace_limit,
+        superadmin_secret=args.superadmin_secret,
+        port=args.port,
+        latency=args.latency,
+        admin_token=args.admin_token,
+    ).start()
+    print(f"Windmill emulator ({args.edition} v{args.version}) listening on {emu.url}", flush=True)
+    print(f"API base: {emu.url}/api", flush=True)
+    print(f"admin token: {emu.admin_token}", flush=True)
+    print("login: admin@windmill.dev / changeme", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emu.stop()
+
+
+if __name__ == "__main__":
+    main()
