@@ -139,7 +139,8 @@ def test_financial_stack_on_the_platform_stacks_instance(
 ) -> None:
     emu, platform_engine, platform_secrets = platform
     platform_run, _ = platform_engine.up(platform_config(emu), secrets=platform_secrets, stack="platform")
-    outputs = {k: platform_run.exports[k] for k in ("windmillUrl", "windmillApiUrl", "windmillToken", "windmillVersion")}
+    names = ("windmillUrl", "windmillApiUrl", "windmillToken", "windmillVersion")
+    outputs = {k: platform_run.exports[k] for k in names}
     assert "windmillToken" in platform_run.secret_exports
 
     engine = ProviderEngine({})  # nothing in the financial stack config: all from the platform stack

@@ -32,6 +32,9 @@ def api(windmill: WindmillEmulator) -> Iterator[httpx.Client]:
                       headers={"Authorization": f"Bearer {windmill.admin_token}"}) as client:
         client.post("/workspaces/create", json={"id": WS, "name": "Drift"}).raise_for_status()
         client.post(f"/w/{WS}/folders/create", json={"name": "ops"}).raise_for_status()
+        for user in ("alice", "mallory"):
+            client.post(f"/w/{WS}/workspaces/add_user",
+                        json={"email": f"{user}@example.com", "is_admin": False, "operator": False}).raise_for_status()
         yield client
 
 

@@ -46,6 +46,9 @@ def api(windmill: WindmillEmulator) -> Iterator[httpx.Client]:
 def workspace(api: httpx.Client) -> str:
     api.post("/workspaces/create", json={"id": WS, "name": "Lifecycle"}).raise_for_status()
     api.post(f"/w/{WS}/folders/create", json={"name": "ops"}).raise_for_status()
+    for user in ("alice", "bob"):  # group members must be workspace members to be listed
+        api.post(f"/w/{WS}/workspaces/add_user",
+                 json={"email": f"{user}@example.com", "is_admin": False, "operator": False}).raise_for_status()
     return WS
 
 

@@ -1,7 +1,9 @@
 """Windmill groups (windmill-api.md §4.2).
 
 Identity: ``workspace`` and ``name``. ``summary`` and ``members`` (workspace usernames) change in
-place: membership changes add and remove only the users that differ.
+place: membership changes add and remove only the users that differ. Windmill accepts any username
+when adding but only lists members of the workspace, so ``members`` must name workspace members
+(``Member.username``); the WindmillWorkspace component checks this at preview.
 
 Windmill makes the creating user an owner and a member of a new group. The provider leaves that
 membership alone: ``read`` does not count an owner's membership as drift unless ``members`` asks
