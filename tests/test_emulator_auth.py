@@ -51,10 +51,14 @@ def test_wrong_login_is_400_invalid_login(windmill: WindmillEmulator) -> None:
 
 
 def test_logout_deletes_the_current_token(windmill: WindmillEmulator) -> None:
-    token = httpx.post(windmill.url + "/api/auth/login", json={"email": "admin@windmill.dev", "password": "changeme"}).text
+    token = httpx.post(
+        windmill.url + "/api/auth/login", json={"email": "admin@windmill.dev", "password": "changeme"}
+    ).text
     r = httpx.post(windmill.url + "/api/auth/logout", headers={"Authorization": f"Bearer {token}"})
     assert (r.status_code, r.text) == (200, "logged out successfully")
-    assert httpx.get(windmill.url + "/api/users/whoami", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        httpx.get(windmill.url + "/api/users/whoami", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    )
 
 
 def test_first_time_setup_until_another_user_exists(windmill: WindmillEmulator) -> None:
@@ -91,7 +95,10 @@ def test_delete_token_by_prefix_is_200_even_when_nothing_matched(windmill: Windm
         r = c.delete(f"/users/tokens/delete/{token[:10]}")
         assert r.status_code == 200
         assert r.text.startswith("deleted 1 tokens") and r.text.endswith(f"with prefix {token[:10]}")
-        assert httpx.get(windmill.url + "/api/users/whoami", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        assert (
+            httpx.get(windmill.url + "/api/users/whoami", headers={"Authorization": f"Bearer {token}"}).status_code
+            == 401
+        )
         r = c.delete(f"/users/tokens/delete/{token[:10]}")
         assert r.status_code == 200 and r.text.startswith("deleted 0 tokens")
 
@@ -186,7 +193,9 @@ def test_token_inherits_superadmin_flag_and_demotion_revokes_sessions(windmill: 
     with api(windmill) as c:
         r = c.post("/users/update/root@example.com", json={"is_super_admin": False})
         assert r.status_code == 200
-    assert httpx.get(windmill.url + "/api/users/whoami", headers={"Authorization": f"Bearer {session}"}).status_code == 401
+    assert (
+        httpx.get(windmill.url + "/api/users/whoami", headers={"Authorization": f"Bearer {session}"}).status_code == 401
+    )
     with api(windmill, api_token) as c:
         assert c.get("/users/whoami").json()["super_admin"] is False
         r = c.get("/workspaces/list_as_superadmin")
@@ -203,4 +212,7 @@ def test_global_user_management_requires_superadmin(windmill: WindmillEmulator) 
         r = c.post("/users/create", json={"email": "x@example.com", "password": "pw", "super_admin": False})
         assert r.status_code == 401
         assert c.post("/users/setpassword", json={"password": "pw2"}).status_code == 200
-    assert httpx.post(windmill.url + "/api/auth/login", json={"email": "new@example.com", "password": "pw2"}).status_code == 200
+    assert (
+        httpx.post(windmill.url + "/api/auth/login", json={"email": "new@example.com", "password": "pw2"}).status_code
+        == 200
+    )

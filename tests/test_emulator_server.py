@@ -197,9 +197,10 @@ def test_stop_closes_the_port() -> None:
 def test_admin_token_flag_and_fixed_port_and_main_module() -> None:
     with WindmillEmulator(admin_token="fixedtoken") as emu:
         assert emu.admin_token == "fixedtoken"
-        assert httpx.get(emu.url + "/api/users/whoami", headers={"Authorization": "Bearer fixedtoken"}).json()[
-            "email"
-        ] == "admin@windmill.dev"
+        assert (
+            httpx.get(emu.url + "/api/users/whoami", headers={"Authorization": "Bearer fixedtoken"}).json()["email"]
+            == "admin@windmill.dev"
+        )
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.windmill_emulator", "--port", "0", "--edition", "EE", "--admin-token", "abc"],
         cwd=ROOT,

@@ -52,7 +52,10 @@ def test_create_errors(windmill_ee: WindmillEmulator) -> None:
 def test_username_in_body_is_rejected_when_usernames_are_automated(windmill: WindmillEmulator) -> None:
     with api(windmill) as c:
         r = c.post("/workspaces/create", json={"id": "ops", "name": "Ops", "username": "boss"})
-        assert (r.status_code, r.text) == (400, "Bad request: username is not allowed when username creation is automated")
+        assert (r.status_code, r.text) == (
+            400,
+            "Bad request: username is not allowed when username creation is automated",
+        )
         assert c.post("/workspaces/exists", json={"id": "ops"}).json() is False
         assert c.post("/workspaces/create", json={"id": "ops", "name": "Ops", "username": ""}).status_code == 200
 
@@ -156,7 +159,13 @@ def test_archive_disables_schedules_and_deletes_scoped_tokens_except_sessions(wi
     scoped = windmill.create_token(workspace_id="ops", label="scoped")
     session = windmill.create_token(workspace_id="ops", label="session")
     unscoped = windmill.create_token(label="global")
-    sched = {"path": "f/ops/s", "schedule": "0 0 12 * * *", "timezone": "UTC", "script_path": "f/ops/x", "is_flow": False}
+    sched = {
+        "path": "f/ops/s",
+        "schedule": "0 0 12 * * *",
+        "timezone": "UTC",
+        "script_path": "f/ops/x",
+        "is_flow": False,
+    }
     with api(windmill) as c:
         assert c.post("/w/ops/schedules/create", json={**sched, "enabled": True}).status_code == 200
         r = c.post("/w/ops/workspaces/archive")
@@ -193,7 +202,10 @@ def test_delete_is_200_even_if_missing_but_protected_and_superadmin_only(windmil
         r = c.delete("/workspaces/delete/ops")
         assert (r.status_code, r.text) == (401, "Not authorized: This endpoint requires the caller to be a super admin")
     with api(windmill) as c:
-        assert (c.delete("/workspaces/delete/ops").status_code, c.post("/workspaces/exists", json={"id": "ops"}).json()) == (
+        assert (
+            c.delete("/workspaces/delete/ops").status_code,
+            c.post("/workspaces/exists", json={"id": "ops"}).json(),
+        ) == (
             200,
             False,
         )
@@ -226,7 +238,10 @@ def test_ce_only_settings_and_oss_stubs(windmill: WindmillEmulator, windmill_ee:
         r = c.post("/w/ops/workspaces/edit_deploy_to", json={"deploy_to": "prod"})
         assert (r.status_code, r.text) == (400, "Bad request: Deploy to is only available on enterprise")
         r = c.post("/w/ops/workspaces/edit_git_sync_config", json={"git_sync_settings": None})
-        assert (r.status_code, r.text) == (400, "Bad request: Git sync is only available on Windmill Enterprise Edition")
+        assert (r.status_code, r.text) == (
+            400,
+            "Bad request: Git sync is only available on Windmill Enterprise Edition",
+        )
         r = c.post("/w/ops/workspaces/edit_default_app", json={"default_app_path": "f/a/b"})
         assert r.status_code == 400
     with api(windmill_ee) as c:

@@ -165,6 +165,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return
 
+    def setup(self) -> None:
+        super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
         self._handle()
 
@@ -210,9 +215,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
+        # Headers and body in one write: two small writes would meet Nagle + delayed ACK (~40 ms).
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(resp.body)
+            self._headers_buffer.append(resp.body)
+        self.wfile.write(b"".join(self._headers_buffer))
+        self._headers_buffer = []
         self.wfile.flush()
 
     def _drop(self) -> None:
@@ -356,7 +364,7 @@ class WindmillEmulator:
         self.port = self._server.server_address[1]
         self.config.base_url = self.url
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="windmill-emulator", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name="windmill-emulator", daemon=True
         )
         self._thread.start()
         return self
