@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,9 +165,17 @@ class Engine:
     def urn(type_name: str, name: str) -> str:
         return f"urn:pulumi:test::{PROJECT}::pulumi-python:dynamic/windmill:{type_name}::{name}"
 
-    @staticmethod
-    def blob(provider: ResourceProvider) -> str:
-        return serialize_provider(provider)
+    _blobs: dict[type, str] = {}
+    _blob_lock = threading.Lock()
+
+    @classmethod
+    def blob(cls, provider: ResourceProvider) -> str:
+        # serialize_provider patches the pickler globally while it runs, so concurrent calls nest
+        # the patch; a program serializes on one thread, and so does this (once per class).
+        with cls._blob_lock:
+            if type(provider) not in cls._blobs:
+                cls._blobs[type(provider)] = serialize_provider(provider)
+            return cls._blobs[type(provider)]
 
     def up(
         self,
