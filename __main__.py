@@ -32,7 +32,10 @@ if settings.is_platform:
         pulumi.export("postgresConnectionString", windmill.database_url)
     else:
         url = public_url = settings.windmill_url
+    # An operator's token wins; a fresh Docker-hosted instance starts with the generated one.
     token = settings.windmill_token
+    if token is None and windmill is not None:
+        token = windmill.bootstrap_token
     # Domain stacks read these through their StackReference to this stack.
     pulumi.export("windmillUrl", public_url)
     pulumi.export("windmillApiUrl", url)

@@ -159,11 +159,12 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
         errors.append(ConfigError(
             key("windmillUrl"), "is required on the platform stack unless windmillStack.enabled is true"
         ))
-    if role == "platform" and not raw("windmillToken"):
+    bootstrapped = windmill_stack is not None and windmill_stack.bootstrap_token
+    if role == "platform" and not raw("windmillToken") and not bootstrapped:
         errors.append(ConfigError(
             key("windmillToken"),
-            "is required on the platform stack: an API token of a Windmill superadmin; run "
-            "pulumi config set --secret windmillToken <token>",
+            "is required on the platform stack (unless windmillStack.enabled with bootstrapToken): an API "
+            "token of a Windmill superadmin; run pulumi config set --secret windmillToken <token>",
         ))
     if role == "domain" and (url is None) != (not raw("windmillToken")):
         errors.append(ConfigError(

@@ -175,6 +175,7 @@ class WindmillStackArgs:
     log_max_file: int
     readiness_timeout_seconds: int
     readiness_interval_seconds: int
+    bootstrap_token: bool = True
 
     @property
     def windmill_image(self) -> str:
@@ -464,10 +465,12 @@ def _parse(root: Section) -> WindmillStackArgs:
             "logMaxSize",
             "logMaxFile",
             "readiness",
+            "bootstrapToken",
         )
     )
     errors = _Errors()
     enabled = errors.run(lambda: root.bool("enabled", False), False)
+    bootstrap_token = errors.run(lambda: root.bool("bootstrapToken", True), True)
     docker_host = errors.run(lambda: root.parse("dockerHost", parse_docker_host, "unix:///var/run/docker.sock"), "")
     ssh_opts = errors.run(
         lambda: tuple(
@@ -598,6 +601,7 @@ def _parse(root: Section) -> WindmillStackArgs:
         log_max_file=log_max_file,
         readiness_timeout_seconds=readiness_timeout,
         readiness_interval_seconds=readiness_interval,
+        bootstrap_token=bootstrap_token,
     )
 
 
@@ -849,11 +853,30 @@ class WindmillStack(pulumi.ComponentResource):
             opts=child,
         )
 
+        # A fresh instance has no API token yet. Windmill accepts SUPERADMIN_SECRET as the bearer of
+        # a virtual superadmin (windmill-api.md §2.2), so one `pulumi up` can create the instance and
+        # its workspaces; an operator's own windmillToken takes precedence when set.
+        self.superadmin_secret = (
+            random.RandomPassword(
+                f"{name}-superadmin-secret", length=48, special=False, opts=pulumi.ResourceOptions(parent=self)
+            )
+            if args.bootstrap_token
+            else None
+        )
+        self.bootstrap_token: pulumi.Output[str] | None = (
+            pulumi.Output.secret(self.superadmin_secret.result) if self.superadmin_secret is not None else None
+        )
+        bootstrap_env = (
+            self.bootstrap_token.apply(lambda t: [f"SUPERADMIN_SECRET={t}"])
+            if self.bootstrap_token is not None
+            else []
+        )
+
         self.servers: list[docker.Container] = []
         for index in range(args.server.replicas):
             envs = pulumi.Output.secret(
-                pulumi.Output.all(self.database_url).apply(
-                    lambda v: [f"DATABASE_URL={v[0]}", "MODE=server", f"BASE_URL={args.base_url}"]
+                pulumi.Output.all(self.database_url, bootstrap_env).apply(
+                    lambda v: [f"DATABASE_URL={v[0]}", "MODE=server", f"BASE_URL={args.base_url}", *v[1]]
                 )
             )
             ports = None
@@ -983,6 +1006,7 @@ class WindmillStack(pulumi.ComponentResource):
                 "api_url": self.api_url,
                 "windmill_version": self.windmill_version,
                 "database_url": self.database_url,
+                "bootstrap_token": self.bootstrap_token,
             }
         )
 

@@ -42,7 +42,9 @@ def test_platform_stack_builds_the_complete_docker_stack() -> None:
     assert len(env.find("docker:index/remoteImage:RemoteImage")) == 4
     assert len(env.find("docker:index/network:Network")) == 1
     assert len(env.find("pulumi:providers:docker")) == 1
-    assert len(env.find("random:index/randomPassword:RandomPassword")) == 1
+    # The Postgres password and the bootstrap SUPERADMIN_SECRET.
+    assert env.names("random:index/randomPassword:RandomPassword") == ["windmill-db-password",
+                                                                        "windmill-superadmin-secret"]
     assert [r.name for r in env.registrations if r.protect] == ["windmill-db-data"]
     for registration in env.registrations:
         if registration.typ.startswith(("docker:", "random:")) or registration.typ == GATE:
@@ -90,3 +92,50 @@ def test_platform_exports_and_secrets() -> None:
     assert list(plaintext_leaks(run.env.registrations, PASSWORD)) == []
     server = run.env.one(CONTAINER, "windmill-server-0")
     assert is_secret(server.inputs["envs"])
+
+
+def test_a_fresh_instance_is_managed_with_the_generated_bootstrap_token() -> None:
+    config = load_stack_config("platform")
+    config["homeops-windmill:windmillStack"] = {"enabled": True}
+    secrets = {k: v for k, v in PLATFORM_SECRETS.items() if k != "windmillToken"}
+    run = run_program(
+        config, secrets=secrets, stack="platform",
+        outputs={"random:index/randomPassword:RandomPassword": lambda a: {"result": f"{a.name}-value"}},
+    )
+    env = run.env
+    server = env.one(CONTAINER, "windmill-server-0")
+    assert is_secret(server.inputs["envs"])
+    assert "SUPERADMIN_SECRET=windmill-superadmin-secret-value" in server.plain_inputs["envs"]
+    for worker in (r for r in env.find(CONTAINER) if "worker" in r.name):
+        assert not any(e.startswith("SUPERADMIN_SECRET") for e in worker.plain_inputs["envs"])
+    workspace = env.one("pulumi-python:dynamic/windmill:Workspace", "homeops-platform-workspace")
+    assert is_secret(workspace.inputs["api_token"])
+    assert workspace.plain_inputs["api_token"] == "windmill-superadmin-secret-value"
+    assert "windmillToken" in run.secret_exports
+    assert list(plaintext_leaks(env.registrations, "windmill-superadmin-secret-value")) == []
+
+
+def test_an_operator_token_takes_precedence_over_the_bootstrap_token() -> None:
+    run = _platform_with_docker()
+    workspace = run.env.one("pulumi-python:dynamic/windmill:Workspace", "homeops-platform-workspace")
+    assert workspace.plain_inputs["api_token"] == PLATFORM_SECRETS["windmillToken"]
+
+
+def test_without_bootstrap_token_the_platform_stack_needs_windmill_token() -> None:
+    import pytest
+
+    from components.validation import ConfigErrors
+
+    config = load_stack_config("platform")
+    config["homeops-windmill:windmillStack"] = {"enabled": True, "bootstrapToken": False}
+    secrets = {k: v for k, v in PLATFORM_SECRETS.items() if k != "windmillToken"}
+    with pytest.raises(ConfigErrors) as caught:
+        run_program(config, secrets=secrets, stack="platform")
+    assert [e.key for e in caught.value.errors] == ["homeops-windmill:windmillToken"]
+
+
+def test_bootstrap_token_off_leaves_no_superadmin_secret_on_the_servers() -> None:
+    run = _platform_with_docker({"bootstrapToken": False})
+    assert run.env.names("random:index/randomPassword:RandomPassword") == ["windmill-db-password"]
+    server = run.env.one(CONTAINER, "windmill-server-0")
+    assert not any(e.startswith("SUPERADMIN_SECRET") for e in server.plain_inputs["envs"])

@@ -147,7 +147,8 @@ def test_default_stack_creates_the_compose_topology(default_stack):
     )
     assert all(r.plain_inputs["keepLocally"] is True for r in env.find(IMAGE))
     assert len(env.find(NETWORK)) == 1
-    assert len(env.find(PASSWORD_TYPE)) == 1
+    # The Postgres password and the bootstrap SUPERADMIN_SECRET (bootstrapToken defaults to on).
+    assert sorted(r.name for r in env.find(PASSWORD_TYPE)) == ["windmill-db-password", "windmill-superadmin-secret"]
     assert len(env.find(GATE)) == 1
     assert len(env.find("pulumi:providers:docker")) == 1
 
@@ -208,6 +209,7 @@ def test_server_container(default_stack):
         "DATABASE_URL": f"postgres://postgres:{PASSWORD}@db:5432/windmill?sslmode=disable",
         "MODE": "server",
         "BASE_URL": "http://localhost",
+        "SUPERADMIN_SECRET": PASSWORD,  # the mock answers every RandomPassword with PASSWORD
     }
     assert inputs["healthcheck"]["tests"] == [
         "CMD",
