@@ -332,3 +332,43 @@ def test_resource_under_app_folders_creates_the_folder(windmill: WindmillEmulato
         body = {"path": "f/app_themes/dark", "resource_type": "app_theme", "value": {}}
         assert c.post("/w/ops/resources/create", json=body).status_code == 201
         assert c.get("/w/ops/folders/exists/app_themes").json() is True
+
+
+# ------------------------------------------------------------------------------- granular ACLs
+
+
+def test_granular_acls_on_groups_folders_and_items(windmill: WindmillEmulator) -> None:
+    make_workspace(windmill, "ops")
+    with api(windmill) as c:
+        c.post("/w/ops/groups/create", json={"name": "devs"})
+        r = c.post("/w/ops/acls/add/group_/devs", json={"owner": "u/bob", "write": True})
+        assert (r.status_code, r.text) == (200, "Successfully modified granular acl")
+        assert c.get("/w/ops/acls/get/group_/devs").json() == {"u/admin": True, "u/bob": True}
+        assert c.get("/w/ops/groups/get/devs").json()["extra_perms"]["u/bob"] is True
+        c.post("/w/ops/folders/create", json={"name": "team"})
+        c.post("/w/ops/acls/add/folder/team", json={"owner": "g/devs"})
+        assert c.get("/w/ops/folders/get/team").json()["extra_perms"]["g/devs"] is False
+        body = {"path": "f/team/v", "value": "x", "is_secret": False, "description": ""}
+        c.post("/w/ops/variables/create", json=body)
+        c.post("/w/ops/acls/add/variable/f/team/v", json={"owner": "u/bob", "write": False})
+        assert c.get("/w/ops/variables/get/f/team/v").json()["extra_perms"] == {"u/bob": False}
+        r = c.post("/w/ops/acls/remove/variable/f/team/v", json={"owner": "u/bob"})
+        assert (r.status_code, r.text) == (200, "Successfully removed granular acl")
+        assert c.get("/w/ops/acls/get/variable/f/team/v").json() == {}
+        r = c.get("/w/ops/acls/get/resource/f/team/ghost")
+        assert (r.status_code, r.text) == (404, "Not found: resource not found at name f/team/ghost")
+
+
+def test_item_acl_grants_read_access_to_a_developer(windmill: WindmillEmulator) -> None:
+    make_workspace(windmill, "ops")
+    username, dev = make_member(windmill, "ops", "dev@example.com")
+    with api(windmill) as c:
+        c.post(
+            "/w/ops/variables/create", json={"path": "u/admin/v", "value": "x", "is_secret": False, "description": ""}
+        )
+    with api(windmill, dev) as d:
+        assert d.get("/w/ops/variables/get/u/admin/v").status_code == 401
+    with api(windmill) as c:
+        c.post("/w/ops/acls/add/variable/u/admin/v", json={"owner": f"u/{username}"})
+    with api(windmill, dev) as d:
+        assert d.get("/w/ops/variables/get/u/admin/v").json()["value"] == "x"

@@ -271,3 +271,19 @@ def test_environment_variables_show_in_list_contextual(windmill: WindmillEmulato
         assert custom == [{"name": "REGION", "value": "eu", "description": "", "is_custom": True}]
         c.post("/w/ops/workspaces/set_environment_variable", json={"name": "REGION"})
         assert [v for v in c.get("/w/ops/variables/list_contextual").json() if v["is_custom"]] == []
+
+
+def test_change_workspace_id_copies_then_archives_the_old_one(windmill_ee: WindmillEmulator) -> None:
+    make_workspace(windmill_ee, "old")
+    with api(windmill_ee) as c:
+        body = {"path": "f/x/s", "value": "pw", "is_secret": True, "description": ""}
+        assert c.post("/w/old/variables/create", json=body).status_code == 201
+        r = c.post("/w/old/workspaces/change_workspace_id", json={"new_id": "new", "new_name": "New"})
+        assert (r.status_code, r.text) == (200, "Moved workspace from old to new, archived old workspace old")
+        assert c.get("/w/new/variables/get/f/x/s").json()["value"] == "pw"
+        assert c.get("/w/new/users/whoami").json()["username"] == "admin"
+        assert c.get("/w/old/workspaces/get_as_superadmin").json()["deleted"] is True
+        r = c.post("/w/new/workspaces/change_workspace_id", json={"new_id": "old", "new_name": "x"})
+        assert (r.status_code, r.text) == (400, "Bad request: Workspace old already exists")
+        r = c.post("/w/new/workspaces/change_workspace_id", json={"new_id": "newer"})
+        assert r.status_code == 422

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import folders, groups, misc, resources, schedules, settings, users, variables, workspaces
+from . import acls, folders, groups, misc, resources, schedules, settings, users, variables, workspaces
 from .auth import authenticate, extract_token
 from .framework import (
     JSON_CONTENT_TYPE_MSG,
@@ -112,7 +112,7 @@ class EmulatorConfig:
 def build_router() -> Router:
     """Every emulated endpoint."""
     router = Router()
-    for module in (misc, users, workspaces, groups, folders, variables, resources, schedules, settings):
+    for module in (misc, users, workspaces, groups, folders, variables, resources, schedules, settings, acls):
         module.register(router)
     return router
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from .auth import require_admin, require_super_admin
@@ -328,6 +329,65 @@ def archive(ctx: Ctx) -> Response:
     )
 
 
+def change_workspace_id(ctx: Ctx) -> Response:
+    """POST …/change_workspace_id ``{new_id, new_name}`` (windmill-api.md §3 "Change id").
+
+    Superadmin when CREATE_WORKSPACE_REQUIRE_SUPERADMIN (default), else admin. Every row is
+    copied to the new id, then the old workspace is archived: model it as replace-and-delete.
+    """
+    if ctx.config.create_workspace_require_superadmin:
+        require_super_admin(ctx)
+    else:
+        require_admin(ctx)
+    store, old, body = ctx.store, ctx.ws, ctx.body
+    new_id, new_name = body["new_id"], body["new_name"]
+    w = store.workspaces.get(old)
+    if w is None:
+        raise not_found_at_name("workspace", old)
+    if new_id == "global":
+        raise bad_request("'global' is not allowed as a workspace ID")
+    if new_id in store.workspaces:
+        raise bad_request(f"Workspace {new_id} already exists")
+    if len(new_id) > 50 or len(new_name) > 50:
+        raise DbError("value too long for type character varying(50)", location="workspaces_extra.rs:120:6")
+    if not WORKSPACE_ID_RE.match(new_id):
+        raise DbError(
+            'new row for relation "workspace" violates check constraint "proper_id"',
+            location="workspaces_extra.rs:120:6",
+        )
+    moved = Workspace(
+        id=new_id,
+        name=new_name,
+        owner=w.owner,
+        key=w.key,
+        premium=w.premium,
+        settings=copy.deepcopy(w.settings),
+        env=dict(w.env),
+    )
+    store.workspaces[new_id] = moved
+    store.ensure_ws_tables(new_id)
+    for table in (
+        store.members,
+        store.groups,
+        store.folders,
+        store.variables,
+        store.resources,
+        store.resource_types,
+        store.schedules,
+        store.invites,
+    ):
+        for key, row in table.get(old, {}).items():
+            clone = copy.deepcopy(row)
+            if isinstance(clone, dict):
+                clone["workspace_id"] = new_id
+            else:
+                clone.workspace_id = new_id
+            table[new_id][key] = clone
+    w.deleted = True
+    store.audit_log(ctx.user, "workspaces.change_workspace_id", "Update", new_id, old)
+    return text(f"Moved workspace from {old} to {new_id}, archived old workspace {old}")
+
+
 def is_premium(ctx: Ctx) -> Response:
     """GET …/workspaces/is_premium: admin; always false outside cloud."""
     require_admin(ctx)
@@ -371,4 +431,10 @@ def register(router: Router) -> None:
         body=Struct("EditWorkspace", {"name": req("string"), "owner": req("string")}),
     )
     router.add("POST", f"{w}/archive", archive)
+    router.add(
+        "POST",
+        f"{w}/change_workspace_id",
+        change_workspace_id,
+        body=Struct("ChangeWorkspaceId", {"new_id": req("string"), "new_name": req("string")}),
+    )
     router.add("GET", f"{w}/is_premium", is_premium)
