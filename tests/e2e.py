@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,8 +150,10 @@ class ProviderEngine:
         secrets: Mapping[str, Any] | None = None,
         stack: str,
         platform_outputs: Mapping[str, Any] | None = None,
+        outputs: Mapping[str, Callable[[MockResourceArgs], Mapping[str, Any]]] | None = None,
     ) -> tuple[ProgramRun, RunReport]:
-        """``pulumi up``: run the program, then delete what it no longer declares."""
+        """``pulumi up``: run the program, then delete what it no longer declares. ``outputs``
+        answers for mocked (non-dynamic) resources, e.g. a RandomPassword's result."""
         self.begin()
         run = run_program(
             config,
@@ -159,7 +161,11 @@ class ProviderEngine:
             stack=stack,
             platform_outputs=platform_outputs,
             # Real outputs come from the providers; keep the generic mock hooks off Windmill types.
-            outputs={"pulumi-python:dynamic/windmill:Member": lambda args: {}},
+            outputs={
+                "pulumi-python:dynamic/windmill:Member": lambda args: {},
+                "pulumi-python:dynamic/windmill:ReadinessGate": lambda args: {},
+                **(outputs or {}),
+            },
             default_outputs=self.outputs,
         )
         return run, self.finish()

@@ -1,15 +1,19 @@
-"""End-to-end tier: the platform and financial stacks, with their Windmill resources really
-created, updated, refreshed and deleted by the provider code against the emulator.
+"""End-to-end tier: the platform and financial stacks as committed, with their Windmill resources
+really created, updated, refreshed and deleted by the provider code against the emulator.
 
-Sequence per the issue: up creates everything; a second up makes no request at all; an input
-change updates in place or replaces as documented; removing an item from config deletes it;
-drift made out of band is found by refresh and repaired by up. Platform first, then financial
-reading the platform stack's outputs.
+The platform stack runs Windmill on Docker: the Docker resources are mocked, but the readiness
+gate really polls the emulator (``windmillStack.apiUrl`` points at it) and the API resources really
+authenticate with the stack's generated SUPERADMIN_SECRET, which the emulator accepts as Windmill
+does. Sequence per the issue: up creates everything; a second up makes no request at all; an input
+change updates in place or replaces as documented; removing an item from config deletes it; drift
+made out of band is found by refresh and repaired by up. Platform first, then financial reading
+the platform stack's outputs.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,6 +24,9 @@ from tests.program import FINANCIAL_SECRETS, PLATFORM_SECRETS, load_stack_config
 from tests.windmill_emulator import WindmillEmulator
 
 MUTATING = ("POST", "DELETE", "PUT", "PATCH")
+BOOTSTRAP_SECRET = "generated-superadmin-secret-4d1f8a0b9c2e7f6a5b4c3d2e"
+# The mocked RandomPasswords: the Postgres password and the bootstrap SUPERADMIN_SECRET.
+RANDOM = {"random:index/randomPassword:RandomPassword": lambda args: {"result": BOOTSTRAP_SECRET}}
 
 
 def api(emu: WindmillEmulator) -> httpx.Client:
@@ -27,8 +34,9 @@ def api(emu: WindmillEmulator) -> httpx.Client:
 
 
 def platform_config(emu: WindmillEmulator) -> dict[str, Any]:
+    """The committed platform stack, its API pointed at the emulator standing in for the instance."""
     config = load_stack_config("platform")
-    config["homeops-windmill:windmillUrl"] = emu.url
+    config["homeops-windmill:windmillStack"] = {**config["homeops-windmill:windmillStack"], "apiUrl": emu.url}
     return config
 
 
@@ -37,10 +45,14 @@ def mutating(emu: WindmillEmulator) -> list[str]:
 
 
 @pytest.fixture
-def platform(windmill: WindmillEmulator) -> tuple[WindmillEmulator, ProviderEngine, dict[str, Any]]:
-    secrets = {**PLATFORM_SECRETS, "windmillToken": windmill.admin_token}
-    engine = ProviderEngine({"windmillUrl": windmill.url})
-    return windmill, engine, secrets
+def platform() -> Iterator[tuple[WindmillEmulator, ProviderEngine, dict[str, Any]]]:
+    emu = WindmillEmulator(superadmin_secret=BOOTSTRAP_SECRET).start()
+    try:
+        # No windmillToken: a fresh instance is managed with the bootstrap token.
+        secrets = {k: v for k, v in PLATFORM_SECRETS.items() if k != "windmillToken"}
+        yield emu, ProviderEngine({}), secrets
+    finally:
+        emu.stop()
 
 
 def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngine, dict[str, Any]]) -> None:
@@ -48,8 +60,10 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
     config = platform_config(emu)
 
     # 1. up creates everything.
-    run, report = engine.up(config, secrets=secrets, stack="platform")
-    assert len(report.names("create")) == 21 and not report.names("update")
+    run, report = engine.up(config, secrets=secrets, stack="platform", outputs=RANDOM)
+    assert len(report.names("create")) == 22 and not report.names("update")  # 21 API objects + the gate
+    assert "windmill-ready" in report.names("create")
+    assert run.exports["windmillVersion"] == "CE v1.646.0"  # what the gate found at the API URL
     with api(emu) as client:
         assert client.get("/w/homeops-platform/workspaces/get_settings").status_code == 200
         variable = client.get("/w/homeops-platform/variables/get/f/infrastructure/postgres_password").json()
@@ -61,8 +75,8 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
 
     # 2. A second up with nothing changed sends no request at all.
     emu.clear_requests()
-    _, report = engine.up(config, secrets=secrets, stack="platform")
-    assert report.names("same") == set(report.steps) and len(report.steps) == 21
+    _, report = engine.up(config, secrets=secrets, stack="platform", outputs=RANDOM)
+    assert report.names("same") == set(report.steps) and len(report.steps) == 22
     assert emu.requests == []
 
     # 3. Changes: in place where the API allows, replacement for identity.
@@ -75,7 +89,7 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
     workspace["variables"][5]["path"] = "f/deployment/registry_password"
     workspace["resources"][5]["value"]["password"] = "$var:f/deployment/registry_password"
     emu.clear_requests()
-    _, report = engine.up(changed, secrets=secrets, stack="platform")
+    _, report = engine.up(changed, secrets=secrets, stack="platform", outputs=RANDOM)
     assert report.names("update") == {
         "homeops-platform-workspace",
         "homeops-platform-folder-deployment",
@@ -94,7 +108,7 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
     # 4. Removing an item from config deletes it.
     removed = copy.deepcopy(changed)
     removed["homeops-windmill:workspace"]["resources"] = removed["homeops-windmill:workspace"]["resources"][:-1]
-    _, report = engine.up(removed, secrets=secrets, stack="platform")
+    _, report = engine.up(removed, secrets=secrets, stack="platform", outputs=RANDOM)
     assert report.names("delete") == {"homeops-platform-resource-f/deployment/docker_registry"}
     with api(emu) as client:
         assert client.get("/w/homeops-platform/resources/exists/f/deployment/docker_registry").json() is False
@@ -115,7 +129,7 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
     assert found["homeops-platform-var-f/infrastructure/postgres_password"] == "same"
     assert not mutating(emu)  # refresh only reads
     assert len(emu.audit) == audit_before  # and never decrypts a secret
-    _, report = engine.up(removed, secrets=secrets, stack="platform")
+    _, report = engine.up(removed, secrets=secrets, stack="platform", outputs=RANDOM)
     assert "homeops-platform-folder-maintenance" in report.names("create")
     assert {"homeops-platform-var-f/infrastructure/redis_password",
             "homeops-platform-resource-f/infrastructure/timescaledb"} <= report.names("update")
@@ -138,7 +152,8 @@ def test_financial_stack_on_the_platform_stacks_instance(
     platform: tuple[WindmillEmulator, ProviderEngine, dict[str, Any]],
 ) -> None:
     emu, platform_engine, platform_secrets = platform
-    platform_run, _ = platform_engine.up(platform_config(emu), secrets=platform_secrets, stack="platform")
+    platform_run, _ = platform_engine.up(platform_config(emu), secrets=platform_secrets, stack="platform",
+                                         outputs=RANDOM)
     names = ("windmillUrl", "windmillApiUrl", "windmillToken", "windmillVersion")
     outputs = {k: platform_run.exports[k] for k in names}
     assert "windmillToken" in platform_run.secret_exports

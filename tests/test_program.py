@@ -55,11 +55,17 @@ def test_platform_stack_declares_the_platform_workspace() -> None:
     assert env.one(RESOURCE_TYPE, "homeops-platform-type-c_redis").urn in redis.dependencies
     assert not env.find(STACK_REFERENCE)
 
+    # The committed platform stack runs Windmill itself; the API waits for its readiness gate.
+    gate = env.one("pulumi-python:dynamic/windmill:ReadinessGate", "windmill-ready")
+    assert gate.urn in workspace.dependencies
+    assert env.one("homeops:windmill:WindmillStack", "windmill")
+
     assert run.exports["role"] == "platform"
     assert run.exports["workspaceId"] == "homeops-platform"
-    assert run.exports["workspaceUrl"] == "https://windmill.homeops.example/?workspace=homeops-platform"
-    assert run.exports["windmillUrl"] == "https://windmill.homeops.example"
-    assert "windmillToken" in run.secret_exports
+    assert run.exports["workspaceUrl"] == "http://localhost/?workspace=homeops-platform"
+    assert run.exports["windmillUrl"] == "http://localhost"
+    assert run.exports["windmillApiUrl"] == "http://127.0.0.1"  # Caddy is bound to loopback
+    assert "windmillToken" in run.secret_exports and "postgresConnectionString" in run.secret_exports
 
 
 def test_secrets_are_secret_everywhere_and_never_in_plain_inputs_or_exports() -> None:
@@ -166,8 +172,14 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
     ("domain bad", {"homeops-windmill:role": "domain", "homeops-windmill:domain": "Media-Stack"}, FINANCIAL_SECRETS,
      "homeops-windmill:domain"),
     ("url", {"homeops-windmill:windmillUrl": "windmill.local/api"}, PLATFORM_SECRETS, "homeops-windmill:windmillUrl"),
-    ("token", {}, {k: v for k, v in PLATFORM_SECRETS.items() if k != "windmillToken"},
-     "homeops-windmill:windmillToken"),
+    ("token", {"homeops-windmill:windmillStack": {"enabled": False},
+               "homeops-windmill:windmillUrl": "https://windmill.example"},
+     {k: v for k, v in PLATFORM_SECRETS.items() if k != "windmillToken"}, "homeops-windmill:windmillToken"),
+    ("no instance", {"homeops-windmill:windmillStack": {"enabled": False}}, PLATFORM_SECRETS,
+     "homeops-windmill:windmillUrl"),
+    ("docker stack", {"homeops-windmill:windmillStack": {"enabled": True, "workerGroups": [{"name": "default",
+                                                          "replicas": -1}]}},
+     PLATFORM_SECRETS, "homeops-windmill:windmillStack.workerGroups[0].replicas"),
     ("version", {"homeops-windmill:windmillVersion": "latest"}, PLATFORM_SECRETS, "homeops-windmill:windmillVersion"),
     ("timeout", {"homeops-windmill:windmillReadTimeoutSeconds": 0}, PLATFORM_SECRETS,
      "homeops-windmill:windmillReadTimeoutSeconds"),
