@@ -6,7 +6,7 @@ from email.message import Message
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-from .framework import SUPER_ADMIN_REQUIRED, ApiError, Ctx, not_authorized, now, require_admin_error, unauthorized
+from .framework import SUPER_ADMIN_REQUIRED, Ctx, not_authorized, now, require_admin_error, unauthorized
 from .store import SUPERADMIN_SECRET_EMAIL, Authed, Store
 
 
@@ -96,9 +96,3 @@ def require_super_admin(ctx: Ctx) -> None:
     """``require_super_admin`` checks the DB by email: 401 ``Not authorized: …`` (windmill-api.md §9.1)."""
     if not ctx.store.is_super_admin_email(ctx.user.email, ctx.config.superadmin_secret):
         raise not_authorized(SUPER_ADMIN_REQUIRED)
-
-
-def require_workspace(ctx: Ctx) -> None:
-    """Guard used by handlers whose real counterpart fails with an error when the row is missing."""
-    if ctx.ws not in ctx.store.workspaces:
-        raise ApiError(404, f"Not found: workspace not found at name {ctx.ws}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 if TYPE_CHECKING:
     from .store import Authed, Store
@@ -564,8 +565,6 @@ class Router:
 
     def match(self, method: str, raw_path: str) -> tuple[Route, dict[str, str]] | int:
         """The route and its decoded parameters, or 404/405."""
-        from urllib.parse import unquote
-
         path_matched = False
         for route in self.routes:
             m = route.regex.match(raw_path)
