@@ -107,11 +107,14 @@ def run_program(
     platform_outputs: StackOutputs | None = None,
     outputs: Mapping[str, Callable[[MockResourceArgs], Mapping[str, Any]]] | None = None,
     default_outputs: Callable[[MockResourceArgs], Mapping[str, Any]] | None = None,
+    seen: list[MockEnvironment] | None = None,
 ) -> ProgramRun:
     """Run ``__main__.py`` under mocks with ``config`` plus ``secrets`` (plaintext, marked secret).
 
     ``platform_outputs`` answers the domain stacks' StackReference to the platform stack;
-    ``default_outputs`` runs for every resource (the end-to-end tier runs real providers there).
+    ``default_outputs`` runs for every resource (the end-to-end tier runs real providers there);
+    ``seen`` receives the mock environment before the program runs, so a test can inspect what was
+    registered even when the program fails.
     """
     hooks = {**DEFAULT_OUTPUTS, **(outputs or {})}
     if platform_outputs is not None:
@@ -123,6 +126,8 @@ def run_program(
     # A fresh root Stack per run: set_mocks keeps an existing one, and with it the previous run's exports.
     pulumi.runtime.settings.ROOT.set(None)
     env = install_mocks(hooks, default_outputs=default_outputs, stack=stack)
+    if seen is not None:
+        seen.append(env)
     values = {k if ":" in k else f"{PROJECT}:{k}": v for k, v in config.items()}
     values.update({f"{PROJECT}:{k}" if ":" not in k else k: v for k, v in (secrets or {}).items()})
     secret_keys = [k for k in values if k.split(":", 1)[1] in SECRET_CONFIG_KEYS]

@@ -222,9 +222,11 @@ def test_each_config_error_names_its_key_before_any_resource(
 ) -> None:
     stack = "financial" if secrets is FINANCIAL_SECRETS else "platform"
     config = {**load_stack_config(stack), **changes}
+    seen: list[Any] = []
     with pytest.raises(ConfigErrors) as caught:
-        run_program(config, secrets=secrets, stack=stack, platform_outputs=PLATFORM_OUTPUTS)
+        run_program(config, secrets=secrets, stack=stack, platform_outputs=PLATFORM_OUTPUTS, seen=seen)
     assert any(error.key == key for error in caught.value.errors), str(caught.value)
+    assert seen[0].registrations == []  # nothing declared, not even a provider
     for value in all_secret_values(secrets):
         assert value not in str(caught.value)
 
@@ -235,3 +237,25 @@ def test_several_problems_are_reported_together() -> None:
         run_program(config, secrets={**PLATFORM_SECRETS, "secrets": {}}, stack="platform")
     keys = {e.key for e in caught.value.errors}
     assert {"homeops-windmill:workspace.color", "homeops-windmill:workspace.folders[0].name"} <= keys
+
+
+def test_a_variable_and_a_resource_at_one_path_are_refused_even_without_the_component() -> None:
+    import pulumi
+
+    from components.windmill.paths import PathConflictError
+    from components.windmill.resources import Resource, ResourceArgs
+    from components.windmill.variables import Variable, VariableArgs
+    from tests.mocking import install_mocks
+
+    pulumi.runtime.settings.ROOT.set(None)
+    install_mocks()
+
+    @pulumi.runtime.test
+    def program() -> None:
+        Variable("v", VariableArgs(workspace="ws", path="f/a/shared", value="x"))
+        Resource("r", ResourceArgs(workspace="ws", path="f/a/other", resource_type="t"))  # another path: fine
+        with pytest.raises(PathConflictError, match="Windmill deletes the variable at a resource's path"):
+            Resource("r2", ResourceArgs(workspace="ws", path="f/a/shared", resource_type="t"))
+        Variable("same-kind-elsewhere", VariableArgs(workspace="other-ws", path="f/a/shared", value="y"))
+
+    program()

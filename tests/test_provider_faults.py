@@ -138,3 +138,45 @@ def test_an_unreachable_instance_says_so(windmill: WindmillEmulator) -> None:
             Engine(host).up(Engine.urn("Folder", "f"), FolderProvider(), {"workspace": WS, "name": "x"})
         assert "Is the Windmill instance at http://127.0.0.1:9 up and reachable?" in caught.value.details
         assert windmill.admin_token not in caught.value.details + host.logs()
+
+
+CREATES = [
+    ("Workspace", "components.windmill.workspaces:WorkspaceProvider", "/api/workspaces/create",
+     {"workspace_id": "faults-two", "name": "Two"}, "/w/faults-two/workspaces/get_as_superadmin"),
+    ("Folder", "components.windmill.folders:FolderProvider", f"/api/w/{WS}/folders/create",
+     {"workspace": WS, "name": "crew"}, f"/w/{WS}/folders/get/crew"),
+    ("Group", "components.windmill.groups:GroupProvider", f"/api/w/{WS}/groups/create",
+     {"workspace": WS, "name": "crew", "members": []}, f"/w/{WS}/groups/get/crew"),
+    ("Member", "components.windmill.members:MemberProvider", f"/api/w/{WS}/workspaces/add_user",
+     {"workspace": WS, "email": "erin@example.com", "role": "operator"}, None),
+    ("Resource", "components.windmill.resources:ResourceProvider", f"/api/w/{WS}/resources/create",
+     {"workspace": WS, "path": "f/ops/db", "resource_type": "postgresql", "value": {"host": "db"}},
+     f"/w/{WS}/resources/get/f/ops/db"),
+    ("ResourceType", "components.windmill.resource_types:ResourceTypeProvider",
+     f"/api/w/{WS}/resources/type/create", {"workspace": WS, "name": "c_crew"}, f"/w/{WS}/resources/type/get/c_crew"),
+]
+
+
+@pytest.mark.parametrize(("kind", "provider", "create_path", "inputs", "get_path"), CREATES,
+                         ids=[c[0] for c in CREATES])
+@pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
+def test_every_kind_of_create_survives_a_fault_without_a_duplicate_or_already_exists(
+    kind: str, provider: str, create_path: str, inputs: dict[str, Any], get_path: str | None,
+    fault: dict[str, Any], host: ProviderHost, api: httpx.Client, windmill: WindmillEmulator,
+) -> None:
+    import importlib
+
+    module, name = provider.split(":")
+    provider_class = getattr(importlib.import_module(module), name)
+    windmill.clear_requests()  # the fixture's own set-up calls are not part of this
+    windmill.inject_fault("POST", create_path, **fault)
+    created = Engine(host).up(Engine.urn(kind, "x"), provider_class(), inputs)
+    assert created.op == "create"
+    if get_path is not None:
+        assert api.get(get_path).status_code == 200
+    else:
+        rows = [u for u in api.get(f"/w/{WS}/users/list").json() if u["email"] == inputs["email"]]
+        assert len(rows) == 1 and rows[0]["operator"] is True
+        assert created.state.outputs["username"] == rows[0]["username"]
+    sent = [r for r in windmill.requests if r.method == "POST" and r.path == create_path]
+    assert len(sent) == (1 if fault.get("drop") == "after" else 2)
