@@ -58,14 +58,15 @@ workspace = WindmillWorkspace(
     connection=Connection(url=url, token=token),
     base_url=public_url,
     ready_after=ready_after,
+    sync_token_label=f"github-sync {settings.workspace.id}" if settings.mints_sync_token else None,
 )
 
 if settings.github_sync is not None:
     sync = GitHubSync(
         f"{settings.workspace.id}-github-sync",
         settings.github_sync,
-        windmill_url=url,
-        workspace_token=settings.sync_token,
+        windmill_url=public_url,
+        workspace_token=settings.sync_token or workspace.sync_token,
     )
     pulumi.export("syncWorkflowPath", sync.workflow_path)
 else:

@@ -494,18 +494,6 @@ def read_github_token(project: str = PROJECT) -> pulumi.Output[str]:
     return token
 
 
-def read_workspace_token(project: str = PROJECT) -> pulumi.Output[str]:
-    """The ``wmillSyncToken`` secret (a Windmill API token for the one workspace)."""
-    token = pulumi.Config(project).get_secret(WORKSPACE_TOKEN_KEY)
-    if token is None:
-        raise ConfigError(
-            f"{project}:{WORKSPACE_TOKEN_KEY}",
-            "is required when githubSync.repository is set "
-            f"(pulumi config set --secret {WORKSPACE_TOKEN_KEY} <Windmill token for this workspace>)",
-        )
-    return token
-
-
 class GitHubSync(pulumi.ComponentResource):
     """The GitHub side of one workspace's sync: workflow, wmill.yaml, Actions secrets and variables.
 
@@ -639,34 +627,3 @@ class GitHubSync(pulumi.ComponentResource):
                 "tokenSecretName": self.token_secret_name,
             }
         )
-
-
-def declare_github_sync(
-    name: str,
-    data: Mapping[str, Any] | None,
-    *,
-    workspace_id: str,
-    domain: str | None,
-    windmill_version: str,
-    windmill_url: pulumi.Input[str],
-    workspace_token: pulumi.Input[str] | None = None,
-    key_prefix: str = DEFAULT_KEY_PREFIX,
-    opts: pulumi.ResourceOptions | None = None,
-) -> GitHubSync | None:
-    """Parse ``githubSync`` and declare the component, or say in the preview why it is absent.
-
-    ``workspace_token`` defaults to the ``wmillSyncToken`` secret; it is only read when the sync
-    is configured, so a stack without GitHub sync needs neither secret.
-    """
-    args = GitHubSyncArgs.from_config(
-        data,
-        workspace_id=workspace_id,
-        domain=domain,
-        windmill_version=windmill_version,
-        key_prefix=key_prefix,
-    )
-    if args is None:
-        pulumi.log.info(explain_disabled(key_prefix))
-        return None
-    token = workspace_token if workspace_token is not None else read_workspace_token(args.project)
-    return GitHubSync(name, args, windmill_url=windmill_url, workspace_token=token, opts=opts)

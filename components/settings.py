@@ -73,6 +73,10 @@ class Settings:
     sync_token: pulumi.Output[str] | None
 
     @property
+    def mints_sync_token(self) -> bool:
+        return self.github_sync is not None and self.sync_token is None
+
+    @property
     def is_platform(self) -> bool:
         return self.role == "platform"
 
@@ -184,12 +188,6 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
                 key("githubToken"),
                 "is required when githubSync.repository is set; run pulumi config set --secret githubToken <token>",
             ))
-        if github_sync is not None and not raw("wmillSyncToken"):
-            errors.append(ConfigError(
-                key("wmillSyncToken"),
-                f"is required when githubSync.repository is set: a Windmill API token for workspace "
-                f"{workspace.id!r} that the sync workflow uses; run pulumi config set --secret wmillSyncToken <token>",
-            ))
 
     if errors:
         raise ConfigErrors(errors)
@@ -207,7 +205,8 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
         platform_stack=platform_stack,
         windmill_stack=windmill_stack,
         github_sync=github_sync,
-        sync_token=config.get_secret("wmillSyncToken") if github_sync is not None else None,
+        # Without wmillSyncToken, the workspace component mints a token limited to the workspace.
+        sync_token=config.get_secret("wmillSyncToken") if github_sync and raw("wmillSyncToken") else None,
     )
 
 

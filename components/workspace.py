@@ -31,6 +31,7 @@ from .windmill.groups import Group, GroupArgs
 from .windmill.members import ROLES, Member, MemberArgs
 from .windmill.resource_types import ResourceType, ResourceTypeArgs
 from .windmill.resources import Resource, ResourceArgs
+from .windmill.tokens import Token, TokenArgs
 from .windmill.variables import MAX_VALUE_LENGTH, Variable, VariableArgs
 from .windmill.workspaces import DELETION_MODES, Workspace, WorkspaceArgs
 
@@ -349,8 +350,11 @@ class WindmillWorkspace(pulumi.ComponentResource):
     resources, all parented to this component.
 
     ``ready_after`` lists resources that must exist before the first API call (the platform
-    stack's readiness gate). Outputs: ``workspace_id``, ``url`` (the workspace in the Windmill UI), ``folder_paths``,
-    ``variable_paths`` and ``resource_paths``. No output ever carries a secret value.
+    stack's readiness gate). ``sync_token_label`` mints an API token limited to this workspace for
+    its GitHub sync workflow (``sync_token``, a secret).
+
+    Outputs: ``workspace_id``, ``url`` (the workspace in the Windmill UI), ``folder_paths``,
+    ``variable_paths`` and ``resource_paths``. No registered output carries a secret value.
     """
 
     workspace_id: pulumi.Output[str]
@@ -368,6 +372,7 @@ class WindmillWorkspace(pulumi.ComponentResource):
         connection: Connection,
         base_url: pulumi.Input[str],
         ready_after: Sequence[pulumi.Resource] = (),
+        sync_token_label: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("homeops:windmill:WindmillWorkspace", name, None, opts)
@@ -446,6 +451,14 @@ class WindmillWorkspace(pulumi.ComponentResource):
                 connection=connection,
             )
         # $res: references need no ordering: Windmill resolves them when a job reads the resource.
+
+        self.sync_token: pulumi.Output[str] | None = None
+        if sync_token_label is not None:
+            token = Token(
+                f"{name}-sync-token", TokenArgs(label=sync_token_label, workspace=ws),
+                opts=inside, connection=connection,
+            )
+            self.sync_token = pulumi.Output.secret(token.token)
         self.workspace_id = self.workspace.workspace_id
         self.url = pulumi.Output.concat(pulumi.Output.from_input(base_url).apply(lambda u: u.rstrip("/")),
                                         "/?workspace=", ws)

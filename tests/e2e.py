@@ -22,7 +22,7 @@ from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
 from pulumi.runtime.mocks import MockResourceArgs
 
 from tests.mocking import unwrap_secrets
-from tests.program import PROJECT, ProgramRun, run_program
+from tests.program import DEFAULT_OUTPUTS, PROJECT, ProgramRun, run_program
 
 DYNAMIC = "pulumi-python:dynamic"
 PROVIDER_KEY = "__provider"
@@ -160,10 +160,9 @@ class ProviderEngine:
             secrets=secrets,
             stack=stack,
             platform_outputs=platform_outputs,
-            # Real outputs come from the providers; keep the generic mock hooks off Windmill types.
+            # Real outputs come from the providers: switch off the mock tier's stand-ins for them.
             outputs={
-                "pulumi-python:dynamic/windmill:Member": lambda args: {},
-                "pulumi-python:dynamic/windmill:ReadinessGate": lambda args: {},
+                **{typ: (lambda args: {}) for typ in DEFAULT_OUTPUTS if typ.startswith(DYNAMIC)},
                 **(outputs or {}),
             },
             default_outputs=self.outputs,

@@ -80,6 +80,7 @@ DEFAULT_OUTPUTS = {
     "pulumi-python:dynamic/windmill:Member": member_username,
     "docker:index/remoteImage:RemoteImage": lambda a: {"imageId": f"sha256:{a.name}"},
     "pulumi-python:dynamic/windmill:ReadinessGate": lambda a: {"version": "CE v1.646.0"},
+    "pulumi-python:dynamic/windmill:Token": lambda a: {"token": f"minted-{a.name}-token", "token_prefix": "minted-tok"},
 }
 
 

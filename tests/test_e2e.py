@@ -160,8 +160,16 @@ def test_financial_stack_on_the_platform_stacks_instance(
 
     engine = ProviderEngine({})  # nothing in the financial stack config: all from the platform stack
     config = load_stack_config("financial")
-    run, report = engine.up(config, secrets=FINANCIAL_SECRETS, stack="financial", platform_outputs=outputs)
-    assert len(report.names("create")) == 1 + 1 + 2 + 1 + 3 + 5 + 4
+    # No wmillSyncToken: the stack mints the sync workflow's token, limited to its workspace.
+    secrets = {k: v for k, v in FINANCIAL_SECRETS.items() if k != "wmillSyncToken"}
+    run, report = engine.up(config, secrets=secrets, stack="financial", platform_outputs=outputs)
+    assert len(report.names("create")) == 1 + 1 + 2 + 1 + 3 + 5 + 4 + 1
+    [sync_secret] = [r for r in run.env.find("github:index/actionsSecret:ActionsSecret")
+                     if r.plain_inputs["secretName"] == "WMILL_TOKEN_FINANCIAL"]
+    minted = sync_secret.plain_inputs["value"]
+    with httpx.Client(base_url=emu.url + "/api", headers={"Authorization": f"Bearer {minted}"}) as workflow:
+        assert workflow.get("/w/homeops-financial/folders/list").status_code == 200
+        assert workflow.get("/w/homeops-platform/folders/list").status_code == 401  # this workspace only
     with api(emu) as client:
         members = {u["email"]: u for u in client.get("/w/homeops-financial/users/list").json()}
         assert members["trader@homeops.example"]["is_admin"] is True
@@ -174,7 +182,7 @@ def test_financial_stack_on_the_platform_stacks_instance(
     assert run.exports["workspaceId"] == "homeops-financial"
 
     emu.clear_requests()
-    _, report = engine.up(config, secrets=FINANCIAL_SECRETS, stack="financial", platform_outputs=outputs)
+    _, report = engine.up(config, secrets=secrets, stack="financial", platform_outputs=outputs)
     assert report.names("same") == set(report.steps)
     assert emu.requests == []
 
@@ -182,7 +190,7 @@ def test_financial_stack_on_the_platform_stacks_instance(
     changed = copy.deepcopy(config)
     changed["homeops-windmill:workspace"]["groups"][0]["members"] = ["trader@homeops.example"]
     changed["homeops-windmill:workspace"]["members"][1]["role"] = "operator"
-    _, report = engine.up(changed, secrets=FINANCIAL_SECRETS, stack="financial", platform_outputs=outputs)
+    _, report = engine.up(changed, secrets=secrets, stack="financial", platform_outputs=outputs)
     assert report.names("update") == {"homeops-financial-group-financial-tracker",
                                       "homeops-financial-member-analyst@homeops.example"}
     with api(emu) as client:
@@ -190,7 +198,7 @@ def test_financial_stack_on_the_platform_stacks_instance(
         assert "analyst" not in group["members"]
         client.post("/w/homeops-financial/groups/adduser/financial-tracker", json={"username": "analyst"})
     assert engine.refresh()["homeops-financial-group-financial-tracker"] == "changed"
-    _, report = engine.up(changed, secrets=FINANCIAL_SECRETS, stack="financial", platform_outputs=outputs)
+    _, report = engine.up(changed, secrets=secrets, stack="financial", platform_outputs=outputs)
     assert report.names("update") == {"homeops-financial-group-financial-tracker"}
     with api(emu) as client:
         assert "analyst" not in client.get("/w/homeops-financial/groups/get/financial-tracker").json()["members"]

@@ -523,67 +523,30 @@ def test_existing_wmill_yaml_can_be_overwritten_or_left_alone(mocks: Recorder) -
     assert files == {"media-workflow", "media-wmill-yaml", "financial-workflow"}
 
 
-def test_not_configured_declares_nothing_and_says_so(mocks: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
-    messages: list[str] = []
-    monkeypatch.setattr(pulumi.log, "info", lambda message, *a, **k: messages.append(message))
-    result: list[Any] = []
-
-    @pulumi.runtime.test
-    def run() -> None:
-        result.append(
-            gs.declare_github_sync(
-                "platform",
-                {},
-                workspace_id="homeops-platform",
-                domain=None,
-                windmill_version=WINDMILL_VERSION,
-                windmill_url=WINDMILL_URL,
-            )
-        )
-
-    run()
-    assert result == [None]
-    assert [r for r in mocks.resources if r.typ.startswith(("github:", "pulumi:providers:github"))] == []
-    assert messages == [gs.explain_disabled()]
+def test_not_configured_is_none_and_the_explanation_names_the_key() -> None:
+    assert gs.GitHubSyncArgs.from_config(
+        {}, workspace_id="homeops-platform", domain=None, windmill_version=WINDMILL_VERSION
+    ) is None
+    assert "homeops-windmill:githubSync.repository" in gs.explain_disabled()
 
 
-def test_configured_reads_both_tokens_from_config(mocks: Recorder) -> None:
+def test_the_github_token_is_read_from_config(mocks: Recorder) -> None:
     pulumi.runtime.set_all_config(
-        {
-            "homeops-windmill:githubToken": GITHUB_TOKEN,
-            "homeops-windmill:wmillSyncToken": WORKSPACE_TOKENS["platform"],
-        },
-        secret_keys=["homeops-windmill:githubToken", "homeops-windmill:wmillSyncToken"],
+        {"homeops-windmill:githubToken": GITHUB_TOKEN}, secret_keys=["homeops-windmill:githubToken"]
     )
 
     @pulumi.runtime.test
     def run() -> None:
-        gs.declare_github_sync(
-            "platform",
-            {"repository": "HomeOps", "owner": "homeops-org"},
-            workspace_id="homeops-platform",
-            domain=None,
-            windmill_version=WINDMILL_VERSION,
-            windmill_url=WINDMILL_URL,
-        )
+        gs.GitHubSync("platform", args_for("platform"), windmill_url=WINDMILL_URL,
+                      workspace_token=WORKSPACE_TOKENS["platform"])
 
     run()
     assert secret_value(mocks.named("platform-token").inputs["value"]) == WORKSPACE_TOKENS["platform"]
     assert secret_value(mocks.named("platform-github").inputs["token"]) == GITHUB_TOKEN
 
 
-def test_missing_tokens_are_config_errors_naming_the_key(mocks: Recorder) -> None:
+def test_a_missing_github_token_is_a_config_error_naming_the_key(mocks: Recorder) -> None:
     pulumi.runtime.set_all_config({})
-    with pytest.raises(ConfigError) as error:
-        gs.declare_github_sync(
-            "platform",
-            {"repository": "HomeOps", "owner": "homeops-org"},
-            workspace_id="homeops-platform",
-            domain=None,
-            windmill_version=WINDMILL_VERSION,
-            windmill_url=WINDMILL_URL,
-        )
-    assert error.value.key == "homeops-windmill:wmillSyncToken"
     with pytest.raises(ConfigError) as error:
         gs.GitHubSync("platform", args_for("platform"), windmill_url=WINDMILL_URL, workspace_token="t")
     assert error.value.key == "homeops-windmill:githubToken"

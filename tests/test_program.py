@@ -207,8 +207,6 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
      "homeops-windmill:workspace.folders[1]"),
     ("github token", {}, {k: v for k, v in PLATFORM_SECRETS.items() if k != "githubToken"},
      "homeops-windmill:githubToken"),
-    ("sync token", {}, {k: v for k, v in PLATFORM_SECRETS.items() if k != "wmillSyncToken"},
-     "homeops-windmill:wmillSyncToken"),
     ("github repo", {"homeops-windmill:githubSync": {"repository": "owner/repo", "owner": "x"}}, PLATFORM_SECRETS,
      "homeops-windmill:githubSync.repository"),
     ("docker on a domain", {"homeops-windmill:windmillStack": {"enabled": True}}, FINANCIAL_SECRETS,
@@ -259,3 +257,48 @@ def test_a_variable_and_a_resource_at_one_path_are_refused_even_without_the_comp
         Variable("same-kind-elsewhere", VariableArgs(workspace="other-ws", path="f/a/shared", value="y"))
 
     program()
+
+
+TOKEN = "pulumi-python:dynamic/windmill:Token"
+ACTIONS_SECRET = "github:index/actionsSecret:ActionsSecret"
+
+
+def test_without_wmill_sync_token_the_workspace_mints_one_for_its_sync_workflow() -> None:
+    secrets = {k: v for k, v in FINANCIAL_SECRETS.items() if k != "wmillSyncToken"}
+    run = run_program(load_stack_config("financial"), secrets=secrets, stack="financial",
+                      platform_outputs=PLATFORM_OUTPUTS)
+    component = run.env.one(WORKSPACE, "homeops-financial")
+    token = run.env.one(TOKEN, "homeops-financial-sync-token")
+    assert token.parent == component.urn
+    assert token.plain_inputs["label"] == "github-sync homeops-financial"
+    assert token.plain_inputs["workspace"] == "homeops-financial"  # usable on this workspace only
+    assert run.env.one(WS, "homeops-financial-workspace").urn in token.dependencies
+    assert "token" in token.additional_secret_outputs
+    [secret] = [r for r in run.env.find(ACTIONS_SECRET) if r.plain_inputs["secretName"] == "WMILL_TOKEN_FINANCIAL"]
+    assert is_secret(secret.inputs["value"])
+    assert secret.plain_inputs["value"] == "minted-homeops-financial-sync-token-token"
+
+
+def test_a_configured_wmill_sync_token_is_used_as_is() -> None:
+    run = run_program(load_stack_config("financial"), secrets=FINANCIAL_SECRETS, stack="financial",
+                      platform_outputs=PLATFORM_OUTPUTS)
+    assert run.env.find(TOKEN) == []
+    [secret] = [r for r in run.env.find(ACTIONS_SECRET) if r.plain_inputs["secretName"] == "WMILL_TOKEN_FINANCIAL"]
+    assert secret.plain_inputs["value"] == FINANCIAL_SECRETS["wmillSyncToken"]
+
+
+def test_a_stack_without_github_sync_declares_no_github_resource_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pulumi
+
+    from components.github_sync import explain_disabled
+
+    messages: list[str] = []
+    monkeypatch.setattr(pulumi.log, "info", lambda message, *args, **kwargs: messages.append(message))
+    run = run_program(MEDIA_STACK, secrets={"secrets": {"jellyfin_api_key": "jf-key-123"}}, stack="media",
+                      platform_outputs=PLATFORM_OUTPUTS)
+    assert messages == [explain_disabled("homeops-windmill:githubSync")]
+    assert [r for r in run.env.registrations if r.typ.startswith(("github:", "pulumi:providers:github"))] == []
+    assert run.env.find(TOKEN) == []
+    assert "syncWorkflowPath" not in run.exports

@@ -16,6 +16,7 @@ from components.windmill.groups import GroupProvider
 from components.windmill.members import MemberProvider
 from components.windmill.resource_types import ResourceTypeProvider
 from components.windmill.resources import ResourceProvider
+from components.windmill.tokens import TokenProvider
 from components.windmill.variables import VariableProvider
 from components.windmill.workspaces import WorkspaceProvider
 
@@ -36,6 +37,7 @@ VALID: dict[type, dict[str, Any]] = {
         "name": "c_alpaca",
         "schema": {"type": "object", "properties": {"key_id": {"type": "string"}}},
     },
+    TokenProvider: {"label": "github-sync", "workspace": "homeops-financial", "scopes": ["jobs:run:flows:f/atom/*"]},
 }
 
 IDENTITY = {
@@ -46,6 +48,7 @@ IDENTITY = {
     VariableProvider: ["workspace", "path"],
     ResourceProvider: ["workspace", "path"],
     ResourceTypeProvider: ["workspace", "name"],
+    TokenProvider: ["label", "workspace", "scopes", "expiration"],
 }
 
 MUTABLE_CHANGES: dict[type, dict[str, Any]] = {
@@ -56,6 +59,7 @@ MUTABLE_CHANGES: dict[type, dict[str, Any]] = {
     VariableProvider: {"value": "other", "is_secret": False, "description": "d"},
     ResourceProvider: {"value": {"paper": False}, "description": "d", "resource_type": "c_other"},
     ResourceTypeProvider: {"schema": {"type": "object"}, "description": "d"},
+    TokenProvider: {"api_token": "rotated-admin-token"},  # only the connection changes in place
 }
 
 NEW_IDENTITY = {
@@ -64,6 +68,9 @@ NEW_IDENTITY = {
     "name": "renamed",
     "email": "bob@example.com",
     "path": "f/atom/other",
+    "label": "renamed",
+    "scopes": ["variables:read"],
+    "expiration": "2030-01-01T00:00:00Z",
 }
 
 INVALID: list[tuple[type, str, Any, str]] = [
@@ -96,6 +103,10 @@ INVALID: list[tuple[type, str, Any, str]] = [
     (ResourceProvider, "value", {"password": "$var:not a path"}, "value.password: reference"),
     (ResourceTypeProvider, "schema", {"type": "string"}, "type is 'object'"),
     (ResourceTypeProvider, "name", "x" * 51, "1 to 50"),
+    (TokenProvider, "scopes", ["everything"], "jobs:run:flows"),
+    (TokenProvider, "expiration", "next week", "RFC 3339"),
+    (TokenProvider, "expiration", "2030-01-01T00:00:00", "time zone"),
+    (TokenProvider, "workspace", "admins", "reserved"),
 ]
 
 

@@ -219,3 +219,50 @@ def test_explicit_connection_inputs_override_stack_config(windmill: WindmillEmul
         inputs = {"workspace": WS, "name": "viainputs", "api_url": windmill.url, "api_token": windmill.admin_token}
         created = Engine(host).up(Engine.urn("Folder", "f"), FolderProvider(), inputs)
         assert created.op == "create"
+
+
+def _tokens(api: httpx.Client) -> list[dict[str, Any]]:
+    return list(api.get("/users/tokens/list").json())
+
+
+def test_token_lifecycle_scoping_rotation_and_lost_responses(
+    engine: Engine, api: httpx.Client, workspace: str, windmill: WindmillEmulator
+) -> None:
+    from components.windmill.tokens import TokenProvider
+
+    urn = engine.urn("Token", "sync")
+    inputs = {"label": "github-sync lifecycle", "workspace": WS}
+    windmill.inject_fault("POST", "/api/users/tokens/create", drop="after")  # the only copy of the value is lost
+    created = engine.up(urn, TokenProvider(), inputs)
+    token = created.state.outputs["token"]
+    assert created.state.id == token[:10] == created.state.outputs["token_prefix"]
+    mine = [t for t in _tokens(api) if t["label"].startswith("github-sync lifecycle")]
+    assert [t["token_prefix"] for t in mine] == [token[:10]]  # the lost one was deleted, not orphaned
+
+    # The token works on its workspace only.
+    with httpx.Client(base_url=windmill.url + "/api", headers={"Authorization": f"Bearer {token}"}) as scoped:
+        assert scoped.get(f"/w/{WS}/folders/list").status_code == 200
+        assert scoped.get("/workspaces/list").status_code == 401
+
+    refreshed = engine.refresh(created.state)
+    assert refreshed is not None and refreshed.outputs["token"] == token
+    assert engine.preview(urn, TokenProvider(), inputs, refreshed).changes == pb.DiffResponse.DIFF_NONE
+
+    # Any change replaces: the new token exists before the old one is deleted.
+    rotated = engine.up(urn, TokenProvider(), {**inputs, "label": "github-sync rotated"}, refreshed)
+    assert rotated.op == "replace" and rotated.replaces == ["label"]
+    prefixes = {t["token_prefix"] for t in _tokens(api)}
+    assert rotated.state.outputs["token_prefix"] in prefixes and token[:10] not in prefixes
+
+    # Deleted in Windmill: refresh drops it, the next up creates a new one.
+    api.delete(f"/users/tokens/delete/{rotated.state.outputs['token_prefix']}").raise_for_status()
+    assert engine.refresh(rotated.state) is None
+    engine.destroy(rotated.state)  # deleting what is already gone succeeds
+
+
+def test_an_expired_token_reads_as_gone(engine: Engine, workspace: str) -> None:
+    from components.windmill.tokens import TokenProvider
+
+    created = engine.up(engine.urn("Token", "old"), TokenProvider(),
+                        {"label": "expired", "workspace": WS, "expiration": "2020-01-01T00:00:00Z"})
+    assert engine.refresh(created.state) is None

@@ -16,13 +16,14 @@ from components.windmill.members import MemberProvider
 from components.windmill.readiness import ReadinessGateProvider
 from components.windmill.resource_types import ResourceTypeProvider
 from components.windmill.resources import ResourceProvider
+from components.windmill.tokens import TokenProvider
 from components.windmill.variables import VariableProvider
 from components.windmill.workspaces import WorkspaceProvider
 from tests.provider_host import ROOT
 
 PROVIDERS = [
     WorkspaceProvider, FolderProvider, GroupProvider, MemberProvider, VariableProvider, ResourceProvider,
-    ResourceTypeProvider, ReadinessGateProvider,
+    ResourceTypeProvider, ReadinessGateProvider, TokenProvider,
 ]
 TOKEN = "serialization-test-token-4f9a1c"
 

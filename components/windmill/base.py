@@ -244,7 +244,8 @@ class WindmillProvider(ResourceProvider):
 
     # -- hooks for subclasses ------------------------------------------------------------
 
-    def object_id(self, inputs: Mapping[str, Any]) -> str:
+    def object_id(self, outputs: Mapping[str, Any]) -> str:
+        """The Pulumi id, from the outputs of a create (inputs and computed values)."""
         raise NotImplementedError  # pragma: no cover - every subclass defines its identity
 
     def check_object(self, inputs: dict[str, Any]) -> list[CheckFailure]:
@@ -328,8 +329,8 @@ class WindmillProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self._inputs(props)
-        computed = self.create_object(self.client(props), inputs)
-        return CreateResult(self.object_id(inputs), {**inputs, **computed})
+        outputs = {**inputs, **self.create_object(self.client(props), inputs)}
+        return CreateResult(self.object_id(outputs), outputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         state = {**self.state_from_id(id_), **self._inputs(props), **self._computed(props)}

@@ -268,15 +268,20 @@ class WindmillClient:
         path: str,
         body: Any,
         *,
-        exists: Callable[[], bool],
+        exists: Callable[[], bool] | None = None,
+        discard: Callable[[], None] | None = None,
         redact: Iterable[str] = (),
         params: Mapping[str, Any] | None = None,
     ) -> httpx.Response | None:
-        """A non-idempotent create, retried only when ``exists()`` proves it did not land.
+        """A non-idempotent create, retried only when it is known not to have landed.
 
-        Returns the response, or None when a lost response hid a create that did land (the
-        object exists; callers read it back if they need server-side fields).
+        After a lost answer (connection error or 502/503/504), ``exists()`` decides: if the object
+        is there the create did land, and None is returned (callers read back what they need).
+        When the answer itself is the only copy of something (a new token), pass ``discard``
+        instead: it removes whatever may have landed, and the create is sent again.
         """
+        if (exists is None) == (discard is None):
+            raise TypeError("create() needs exactly one of exists= or discard=")
         deadline = time.monotonic() + self.retry.total_seconds
         attempt = 0
         while True:
@@ -286,16 +291,17 @@ class WindmillClient:
                 if isinstance(error, ServerError) and error.status not in RETRYABLE_STATUSES:
                     raise
                 failure = error
-            # The create may or may not have been applied; ask before trying again.
-            if exists():
+            if exists is not None and exists():
                 log.warning("Windmill API POST %s: response lost but the object exists; continuing", path)
                 return None
+            if discard is not None:
+                discard()
             attempt += 1
             pause = self.retry.delay(attempt)
             if attempt >= self.retry.attempts or time.monotonic() + pause > deadline:
                 raise failure
             log.warning(
-                "Windmill API POST %s: %s and the object does not exist; retry %d/%d in %.2fs",
+                "Windmill API POST %s: %s and nothing landed; retry %d/%d in %.2fs",
                 path, failure.status or "connection error", attempt, self.retry.attempts - 1, pause,
             )
             time.sleep(pause)

@@ -1,0 +1,151 @@
+"""Windmill API tokens (windmill-api.md §2.3).
+
+A token belongs to the user whose API token the provider runs with. Inputs: ``label``, optional
+``workspace`` (the token then works only on that workspace's routes), ``scopes`` and
+``expiration`` (RFC 3339). Every input change **replaces** the token (the servers this project
+targets cannot edit a token); the replacement is created before the old token is deleted, so
+whatever uses the token (a GitHub Actions secret, say) can switch over without a gap.
+
+Outputs: ``token`` (secret: Windmill shows the value only once, in the create response),
+``token_prefix`` (its first 10 characters, how Windmill lists and deletes tokens) and
+``windmill_label``, the label stored in Windmill: ``label`` plus a short random suffix, which
+lets the provider find its own token again if the create response is lost.
+
+Refresh lists the calling user's tokens: a token deleted in Windmill, or expired, reads as gone
+and the next ``pulumi up`` creates a new one. Archiving a workspace deletes its scoped tokens.
+Reads and deletes only see tokens of the same user, so keep managing a stack with tokens of one
+Windmill user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets as random_secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from .base import Connection, Field, WindmillProvider, WindmillResource, max_length, pattern, validate_workspace_id
+from .client import WindmillClient
+
+SCOPE = r"[a-z_]+:(read|write|run)(:[^\s]+)?"
+
+
+def _scopes(value: Any) -> str | None:
+    check = pattern(SCOPE, "")
+    bad = [s for s in value if not isinstance(s, str) or check(s) is not None]
+    if bad:
+        return f"scopes look like variables:read, scripts:write:f/ops/* or jobs:run:flows:f/ops/deploy; got {bad!r}"
+    return None
+
+
+def _expiration(value: Any) -> str | None:
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return f"must be an RFC 3339 date-time such as 2027-01-31T00:00:00Z; got {value!r}"
+    if moment.tzinfo is None:
+        return f"must include a time zone (e.g. a trailing Z); got {value!r}"
+    return None
+
+
+def _expired(expiration: Any) -> bool:
+    if not expiration:
+        return False
+    moment = dt.datetime.fromisoformat(str(expiration).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment <= dt.datetime.now(dt.UTC)
+
+
+class TokenProvider(WindmillProvider):
+    """Dynamic provider for a Windmill API token."""
+
+    kind = "API token"
+    fields = (
+        Field("label", str, required=True, replace_on_change=True, validate=max_length(100)),
+        Field("workspace", str, replace_on_change=True, validate=validate_workspace_id),
+        Field("scopes", list, replace_on_change=True, validate=_scopes, normalize=lambda v: sorted(v)),
+        Field("expiration", str, replace_on_change=True, validate=_expiration),
+    )
+    computed = ("token", "token_prefix", "windmill_label")
+
+    def object_id(self, outputs: Mapping[str, Any]) -> str:
+        return str(outputs["token_prefix"])
+
+    def create_object(self, client: WindmillClient, inputs: dict[str, Any]) -> dict[str, Any]:
+        label = f"{inputs['label']} (pulumi {random_secrets.token_hex(3)})"
+        body: dict[str, Any] = {"label": label}
+        if inputs.get("workspace"):
+            body["workspace_id"] = inputs["workspace"]
+        if inputs.get("scopes") is not None:
+            body["scopes"] = list(inputs["scopes"])
+        if inputs.get("expiration"):
+            body["expiration"] = inputs["expiration"]
+        # A lost response leaves a token whose value nobody knows: delete it before trying again.
+        response = client.create("/users/tokens/create", body, discard=lambda: self._delete_labelled(client, label))
+        if response is None:  # pragma: no cover - with discard=, create() always returns the answer
+            raise RuntimeError("token create returned no answer")
+        token = response.text.strip()
+        return {"token": token, "token_prefix": token[:10], "windmill_label": label}
+
+    def read_object(self, client: WindmillClient, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
+        prefix = state.get("token_prefix") or id_
+        for row in self._tokens(client):
+            if row.get("token_prefix") == prefix:
+                if _expired(row.get("expiration")):
+                    return None
+                return {**self._state(state), "token_prefix": prefix}
+        return None
+
+    def update_object(
+        self, client: WindmillClient, olds: dict[str, Any], news: dict[str, Any], changed: set[str]
+    ) -> dict[str, Any]:
+        raise AssertionError("every token input replaces the token")  # pragma: no cover - diff replaces
+
+    def delete_object(self, client: WindmillClient, state: dict[str, Any]) -> None:
+        prefix = state.get("token_prefix")
+        if prefix:
+            client.delete(f"/users/tokens/delete/{prefix}")  # 200 even when already gone (§2.3)
+
+    def state_from_id(self, id_: str) -> dict[str, Any]:
+        return {"token_prefix": id_}
+
+    def _tokens(self, client: WindmillClient) -> list[dict[str, Any]]:
+        return list(client.get_json("/users/tokens/list", {"exclude_ephemeral": "true", "per_page": "10000"}))
+
+    def _delete_labelled(self, client: WindmillClient, label: str) -> None:
+        for row in self._tokens(client):
+            if row.get("label") == label and row.get("token_prefix"):
+                client.delete(f"/users/tokens/delete/{row['token_prefix']}")
+
+
+@dataclass(frozen=True)
+class TokenArgs:
+    """Inputs of a Windmill API token; ``workspace`` limits it to one workspace."""
+
+    label: pulumi.Input[str]
+    workspace: pulumi.Input[str] | None = None
+    scopes: pulumi.Input[list[str]] | None = None
+    expiration: pulumi.Input[str] | None = None
+
+
+class Token(WindmillResource, module="windmill", name="Token"):
+    """A Windmill API token; ``token`` is a secret output."""
+
+    token: pulumi.Output[str]
+    token_prefix: pulumi.Output[str]
+    windmill_label: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: TokenArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        connection: Connection | None = None,
+    ) -> None:
+        props = {"label": args.label, "workspace": args.workspace, "scopes": args.scopes,
+                 "expiration": args.expiration}
+        super().__init__(TokenProvider(), resource_name, props, opts, connection, secret_outputs=("token",))
