@@ -14,13 +14,15 @@ Every stack also declares its GitHub sync workflow when a repository is configur
 import pulumi
 
 from components.github_sync import GitHubSync, explain_disabled
-from components.settings import load_settings
+from components.platform_link import PlatformLink
+from components.settings import PLATFORM_WORKSPACE, load_settings
 from components.windmill.base import Connection
 from components.windmill_stack import WindmillStack
 from components.workspace import WindmillWorkspace
 
 settings = load_settings()
 ready_after: list[pulumi.Resource] = []
+platform_workspace: pulumi.Input[str] = PLATFORM_WORKSPACE
 
 if settings.is_platform:
     windmill = WindmillStack("windmill", settings.windmill_stack) if settings.windmill_stack else None
@@ -50,6 +52,7 @@ else:
     url = platform.require_output("windmillApiUrl")
     public_url = platform.require_output("windmillUrl")
     token = pulumi.Output.secret(platform.require_output("windmillToken"))
+    platform_workspace = platform.require_output("workspaceId")
 
 workspace = WindmillWorkspace(
     settings.workspace.id,
@@ -60,6 +63,16 @@ workspace = WindmillWorkspace(
     ready_after=ready_after,
     sync_token_label=f"github-sync {settings.workspace.id}" if settings.mints_sync_token else None,
 )
+
+if settings.platform_link is not None:
+    # How this domain and the platform may call each other; never another domain.
+    PlatformLink(
+        f"{settings.workspace.id}-platform-link",
+        settings.platform_link,
+        connection=Connection(url=url, token=token),
+        platform_workspace=platform_workspace,
+        domain_ready=workspace,
+    )
 
 if settings.github_sync is not None:
     sync = GitHubSync(

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import pulumi
 
 from .github_sync import GitHubSyncArgs
+from .platform_link import PlatformLinkArgs
 from .validation import ConfigError, ConfigErrors, check_int, check_str
 from .windmill.base import validate_url
 from .windmill_stack import WindmillStackArgs
@@ -51,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "githubSync": {},
     "githubToken": "",
     "wmillSyncToken": "",
+    "platformLink": {},
 }
 SECRET_KEYS = frozenset({"windmillToken", "secrets", "githubToken", "wmillSyncToken"})
 
@@ -71,6 +73,7 @@ class Settings:
     windmill_stack: WindmillStackArgs | None
     github_sync: GitHubSyncArgs | None
     sync_token: pulumi.Output[str] | None
+    platform_link: PlatformLinkArgs | None
 
     @property
     def mints_sync_token(self) -> bool:
@@ -144,6 +147,20 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
     if workspace is not None and role == "domain" and workspace.id == PLATFORM_WORKSPACE:
         errors.append(ConfigError(key("workspace.id"), f"a domain stack cannot manage {PLATFORM_WORKSPACE!r}"))
 
+    platform_link = None
+    if workspace is not None:
+        platform_link = guard(lambda: PlatformLinkArgs.from_config(
+            raw("platformLink"), role=role, domain=domain, domain_workspace=workspace.id,
+            domain_folders={f.name for f in workspace.folders}, platform_workspace=PLATFORM_WORKSPACE,
+            key=key("platformLink"),
+        ))
+        taken = {v.path for v in workspace.variables} | {r.path for r in workspace.resources}
+        if platform_link is not None and platform_link.service_variable in taken:
+            errors.append(ConfigError(
+                key("platformLink.services.variable"),
+                f"{platform_link.service_variable!r} is already a variable or resource of {key('workspace')}",
+            ))
+
     stack_data = raw("windmillStack")
     windmill_stack = None
     if isinstance(stack_data, dict) and stack_data.get("enabled") not in (None, False, "false"):
@@ -207,6 +224,7 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
         github_sync=github_sync,
         # Without wmillSyncToken, the workspace component mints a token limited to the workspace.
         sync_token=config.get_secret("wmillSyncToken") if github_sync and raw("wmillSyncToken") else None,
+        platform_link=platform_link,
     )
 
 

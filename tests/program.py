@@ -61,6 +61,7 @@ PLATFORM_OUTPUTS = {
     "windmillApiUrl": "https://windmill.homeops.example",
     "windmillToken": "platform-superadmin-token-0123456789",
     "windmillVersion": "1.646.0",
+    "workspaceId": "homeops-platform",
 }
 
 

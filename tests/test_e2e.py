@@ -154,7 +154,7 @@ def test_financial_stack_on_the_platform_stacks_instance(
     emu, platform_engine, platform_secrets = platform
     platform_run, _ = platform_engine.up(platform_config(emu), secrets=platform_secrets, stack="platform",
                                          outputs=RANDOM)
-    names = ("windmillUrl", "windmillApiUrl", "windmillToken", "windmillVersion")
+    names = ("windmillUrl", "windmillApiUrl", "windmillToken", "windmillVersion", "workspaceId")
     outputs = {k: platform_run.exports[k] for k in names}
     assert "windmillToken" in platform_run.secret_exports
 
@@ -163,7 +163,9 @@ def test_financial_stack_on_the_platform_stacks_instance(
     # No wmillSyncToken: the stack mints the sync workflow's token, limited to its workspace.
     secrets = {k: v for k, v in FINANCIAL_SECRETS.items() if k != "wmillSyncToken"}
     run, report = engine.up(config, secrets=secrets, stack="financial", platform_outputs=outputs)
-    assert len(report.names("create")) == 1 + 1 + 2 + 1 + 3 + 5 + 4 + 1
+    # workspace, folder, 2 members, group, 3 types, 5 variables, 4 resources, the sync token, and the
+    # platform link's 2 tokens and 2 variables.
+    assert len(report.names("create")) == 1 + 1 + 2 + 1 + 3 + 5 + 4 + 1 + 4
     [sync_secret] = [r for r in run.env.find("github:index/actionsSecret:ActionsSecret")
                      if r.plain_inputs["secretName"] == "WMILL_TOKEN_FINANCIAL"]
     minted = sync_secret.plain_inputs["value"]
@@ -180,6 +182,22 @@ def test_financial_stack_on_the_platform_stacks_instance(
         alpaca = client.get("/w/homeops-financial/resources/get/f/atom/alpaca").json()
         assert alpaca["resource_type"] == "c_alpaca"
     assert run.exports["workspaceId"] == "homeops-financial"
+
+    # The platform link: the domain may run platform services, the platform may trigger the domain.
+    with api(emu) as client:
+        services = client.get("/w/homeops-financial/variables/get/f/atom/platform_services_token").json()
+        triggers = client.get("/w/homeops-platform/variables/get/f/deployment/financial_trigger_token").json()
+        assert services["is_secret"] and triggers["is_secret"]
+    # Windmill lists only the caller's tokens: these belong to the stack's (bootstrap) identity.
+    with httpx.Client(base_url=emu.url + "/api", headers={"Authorization": f"Bearer {BOOTSTRAP_SECRET}"}) as owner:
+        scopes = {t["token_prefix"]: t["scopes"] for t in owner.get("/users/tokens/list").json()}
+    assert scopes[services["value"][:10]] == ["jobs:run:flows:f/monitoring/alert_dispatcher"]
+    assert scopes[triggers["value"][:10]] == ["jobs:run:flows:f/atom/nightly_scan"]
+    for token, allowed, refused in ((services["value"], "homeops-platform", "homeops-financial"),
+                                    (triggers["value"], "homeops-financial", "homeops-platform")):
+        with httpx.Client(base_url=emu.url + "/api", headers={"Authorization": f"Bearer {token}"}) as caller:
+            assert caller.get(f"/w/{allowed}/folders/list").status_code == 200
+            assert caller.get(f"/w/{refused}/folders/list").status_code == 401
 
     emu.clear_requests()
     _, report = engine.up(config, secrets=secrets, stack="financial", platform_outputs=outputs)

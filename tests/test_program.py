@@ -94,11 +94,12 @@ def test_financial_stack_reads_the_platform_stack_and_declares_its_domain() -> N
     reference = env.one(STACK_REFERENCE, "organization/homeops-windmill/platform")
     assert reference.read
     component = env.one(WORKSPACE, "homeops-financial")
+    link = env.one("homeops:windmill:PlatformLink", "homeops-financial-platform-link")
     assert env.one(WS, "homeops-financial-workspace").plain_inputs["workspace_id"] == "homeops-financial"
     # Every Windmill resource talks to the platform's instance with the platform's token.
     for registration in env.registrations:
         if registration.typ.startswith("pulumi-python:dynamic/windmill"):
-            assert registration.parent == component.urn
+            assert registration.parent in (component.urn, link.urn)
             assert registration.plain_inputs["api_url"] == PLATFORM_OUTPUTS["windmillUrl"]
             assert unwrap_secrets(registration.inputs["api_token"]) == PLATFORM_OUTPUTS["windmillToken"]
     group = env.one(GROUP, "homeops-financial-group-financial-tracker")
@@ -108,8 +109,8 @@ def test_financial_stack_reads_the_platform_stack_and_declares_its_domain() -> N
     folder = env.one(FOLDER, "homeops-financial-folder-atom")
     assert group.urn in folder.dependencies  # owned by the group, created after it
     assert {r.plain_inputs["name"] for r in env.find(RESOURCE_TYPE)} == {"c_alpaca", "c_fmp", "c_slack_webhook"}
-    paths = {r.plain_inputs["path"] for r in env.find(VARIABLE) + env.find(RESOURCE)}
-    assert all(p.startswith("f/atom/") for p in paths)
+    own = [r for r in env.find(VARIABLE) + env.find(RESOURCE) if r.plain_inputs["workspace"] == "homeops-financial"]
+    assert own and all(r.plain_inputs["path"].startswith("f/atom/") for r in own)
     assert run.exports["workspaceId"] == "homeops-financial"
     assert "windmillToken" not in run.exports  # only the platform stack hands out the token
 
@@ -282,7 +283,7 @@ def test_without_wmill_sync_token_the_workspace_mints_one_for_its_sync_workflow(
 def test_a_configured_wmill_sync_token_is_used_as_is() -> None:
     run = run_program(load_stack_config("financial"), secrets=FINANCIAL_SECRETS, stack="financial",
                       platform_outputs=PLATFORM_OUTPUTS)
-    assert run.env.find(TOKEN) == []
+    assert "homeops-financial-sync-token" not in run.env.names(TOKEN)
     [secret] = [r for r in run.env.find(ACTIONS_SECRET) if r.plain_inputs["secretName"] == "WMILL_TOKEN_FINANCIAL"]
     assert secret.plain_inputs["value"] == FINANCIAL_SECRETS["wmillSyncToken"]
 
@@ -302,3 +303,57 @@ def test_a_stack_without_github_sync_declares_no_github_resource_and_says_so(
     assert [r for r in run.env.registrations if r.typ.startswith(("github:", "pulumi:providers:github"))] == []
     assert run.env.find(TOKEN) == []
     assert "syncWorkflowPath" not in run.exports
+
+
+def test_platform_link_provisions_exactly_the_two_allowed_directions() -> None:
+    run = run_program(load_stack_config("financial"), secrets=FINANCIAL_SECRETS, stack="financial",
+                      platform_outputs=PLATFORM_OUTPUTS)
+    env = run.env
+    link = env.one("homeops:windmill:PlatformLink", "homeops-financial-platform-link")
+    services = env.one(TOKEN, "homeops-financial-platform-link-services-token")
+    triggers = env.one(TOKEN, "homeops-financial-platform-link-triggers-token")
+    # The domain may run the platform's alert dispatcher, in the platform workspace only.
+    assert services.plain_inputs["workspace"] == "homeops-platform"
+    assert services.plain_inputs["scopes"] == ["jobs:run:flows:f/monitoring/alert_dispatcher"]
+    # The platform may start the domain's nightly scan, in the domain workspace only.
+    assert triggers.plain_inputs["workspace"] == "homeops-financial"
+    assert triggers.plain_inputs["scopes"] == ["jobs:run:flows:f/atom/nightly_scan"]
+    stored = {(r.plain_inputs["workspace"], r.plain_inputs["path"]): r for r in env.find(VARIABLE)
+              if r.parent == link.urn}
+    service_var = stored[("homeops-financial", "f/atom/platform_services_token")]
+    trigger_var = stored[("homeops-platform", "f/deployment/financial_trigger_token")]
+    for variable, token in ((service_var, services), (trigger_var, triggers)):
+        assert is_secret(variable.inputs["value"]) and variable.plain_inputs["is_secret"] is True
+        assert variable.plain_inputs["value"] == f"minted-{token.name}-token"
+    # Created once the domain's workspace and folders exist.
+    for needed in (env.one(WS, "homeops-financial-workspace"), env.one(FOLDER, "homeops-financial-folder-atom")):
+        assert needed.urn in services.dependencies and needed.urn in service_var.dependencies
+
+
+LINK_ERRORS = [
+    ("on the platform", "platform", {"services": {"variable": "f/monitoring/x", "flows": ["f/monitoring/y"]}},
+     "homeops-windmill:platformLink"),
+    ("trigger another domain's flow", "financial", {"triggers": {"flows": ["f/media/scan"]}},
+     "homeops-windmill:platformLink.triggers.flows[0]"),
+    ("service token outside own folders", "financial",
+     {"services": {"variable": "f/monitoring/token", "flows": ["f/monitoring/alert_dispatcher"]}},
+     "homeops-windmill:platformLink.services.variable"),
+    ("service token without a place", "financial", {"services": {"flows": ["f/monitoring/alert_dispatcher"]}},
+     "homeops-windmill:platformLink.services.variable"),
+    ("bad runnable path", "financial", {"services": {"variable": "f/atom/t", "scripts": ["monitoring/alert"]}},
+     "homeops-windmill:platformLink.services.scripts[0]"),
+    ("unknown direction", "financial", {"domains": {"media": ["f/media/x"]}}, "homeops-windmill:platformLink.domains"),
+    ("collides with a variable", "financial",
+     {"services": {"variable": "f/atom/fmp_api_key", "flows": ["f/monitoring/alert_dispatcher"]}},
+     "homeops-windmill:platformLink.services.variable"),
+]
+
+
+@pytest.mark.parametrize(("case", "stack", "link", "key"), LINK_ERRORS, ids=[c[0] for c in LINK_ERRORS])
+def test_platform_link_refuses_what_the_architecture_forbids(case: str, stack: str, link: dict[str, Any],
+                                                              key: str) -> None:
+    config = {**load_stack_config(stack), "homeops-windmill:platformLink": link}
+    secrets = FINANCIAL_SECRETS if stack == "financial" else PLATFORM_SECRETS
+    with pytest.raises(ConfigErrors) as caught:
+        run_program(config, secrets=secrets, stack=stack, platform_outputs=PLATFORM_OUTPUTS)
+    assert key in {e.key for e in caught.value.errors}, str(caught.value)
