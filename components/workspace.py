@@ -17,7 +17,6 @@ raised before any resource is declared.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +29,7 @@ from .windmill.folders import Folder, FolderArgs
 from .windmill.groups import Group, GroupArgs
 from .windmill.members import ROLES, Member, MemberArgs
 from .windmill.resource_types import ResourceType, ResourceTypeArgs
-from .windmill.resources import Resource, ResourceArgs
+from .windmill.resources import Resource, ResourceArgs, references
 from .windmill.tokens import Token, TokenArgs
 from .windmill.variables import MAX_VALUE_LENGTH, Variable, VariableArgs
 from .windmill.workspaces import DELETION_MODES, Workspace, WorkspaceArgs
@@ -38,7 +37,6 @@ from .windmill.workspaces import DELETION_MODES, Workspace, WorkspaceArgs
 PROJECT = "homeops-windmill"
 FOLDER_NAME = r"[a-zA-Z_0-9]+"
 SECRET_NAME = r"[A-Za-z_][A-Za-z0-9_]*"  # noqa: S105 - a name pattern, not a secret
-REFERENCE = re.compile(r"^\$(var|res):(.*)$")
 
 
 @dataclass(frozen=True)
@@ -179,7 +177,7 @@ class _WorkspaceParser:
             "resources", lambda s: self._resource(s, folder_names, {t.name for t in types}),
             identity=lambda r: r.path,
         )
-        self._check_paths_and_references(variables, resources)
+        self._check_paths_andreferences(variables, resources)
         if self.errors:
             raise ConfigErrors(self.errors)
         return WindmillWorkspaceArgs(
@@ -307,7 +305,7 @@ class _WorkspaceParser:
             description=s.str("description", ""),
         )
 
-    def _check_paths_and_references(
+    def _check_paths_andreferences(
         self, variables: tuple[VariableSpec, ...], resources: tuple[ResourceSpec, ...]
     ) -> None:
         variable_paths = {v.path for v in variables}
@@ -320,7 +318,7 @@ class _WorkspaceParser:
                     f"{resource.path!r} is also a variable's path; Windmill deletes both when either is "
                     f"deleted, so give them different paths",
                 ))
-            for location, kind, target in _references(resource.value, f"{where}.value"):
+            for location, kind, target in references(resource.value, f"{where}.value"):
                 known = variable_paths if kind == "var" else resource_paths
                 if target not in known:
                     self.errors.append(ConfigError(
@@ -328,21 +326,6 @@ class _WorkspaceParser:
                         f"${kind}:{target} does not name a {'variable' if kind == 'var' else 'resource'} "
                         f"declared in this workspace; workspaces share no resources",
                     ))
-
-
-def _references(value: Any, where: str) -> list[tuple[str, str, str]]:
-    found: list[tuple[str, str, str]] = []
-    if isinstance(value, str):
-        match = REFERENCE.match(value)
-        if match:
-            found.append((where, match.group(1), match.group(2)))
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            found.extend(_references(item, f"{where}.{key}"))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found.extend(_references(item, f"{where}[{i}]"))
-    return found
 
 
 class WindmillWorkspace(pulumi.ComponentResource):
@@ -442,7 +425,7 @@ class WindmillWorkspace(pulumi.ComponentResource):
             needs: list[pulumi.Resource] = [self.workspace, self.folders[r.path.split("/")[1]]]
             if r.resource_type in self.resource_types:
                 needs.append(self.resource_types[r.resource_type])
-            needs.extend(self.variables[t] for _, k, t in _references(r.value, "") if k == "var")
+            needs.extend(self.variables[t] for _, k, t in references(r.value, "") if k == "var")
             self.resources[r.path] = Resource(
                 f"{name}-resource-{r.path}",
                 ResourceArgs(workspace=ws, path=r.path, resource_type=r.resource_type, value=dict(r.value),

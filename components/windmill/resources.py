@@ -39,19 +39,27 @@ JSON_KINDS = (dict, list, str, int, float, bool)
 RESOURCE_TYPE_NAME = pattern(r"[\w-]{1,50}", "must be 1 to 50 letters, digits, '_' or '-'")
 
 
-def reference_problems(value: Any, where: str = "value") -> list[str]:
-    """Every ``$var:``/``$res:`` string in a JSON value whose path is not a valid item path."""
-    problems: list[str] = []
+def references(value: Any, where: str = "value") -> list[tuple[str, str, str]]:
+    """Every ``$var:``/``$res:`` string in a JSON value, as ``(location, "var"|"res", path)``."""
+    found: list[tuple[str, str, str]] = []
     if isinstance(value, str) and value.startswith(("$var:", "$res:")):
-        problem = validate_item_path(value[5:])
-        if problem:
-            problems.append(f"{where}: reference {value!r} {problem}")
+        found.append((where, value[1:4], value[5:]))
     elif isinstance(value, dict):
         for key, item in value.items():
-            problems.extend(reference_problems(item, f"{where}.{key}"))
+            found.extend(references(item, f"{where}.{key}"))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            problems.extend(reference_problems(item, f"{where}[{index}]"))
+            found.extend(references(item, f"{where}[{index}]"))
+    return found
+
+
+def reference_problems(value: Any, where: str = "value") -> list[str]:
+    """Every reference in a JSON value whose path is not a valid item path."""
+    problems = []
+    for location, kind, path in references(value, where):
+        problem = validate_item_path(path)
+        if problem:
+            problems.append(f"{location}: reference '${kind}:{path}' {problem}")
     return problems
 
 
