@@ -180,3 +180,35 @@ def test_every_kind_of_create_survives_a_fault_without_a_duplicate_or_already_ex
         assert created.state.outputs["username"] == rows[0]["username"]
     sent = [r for r in windmill.requests if r.method == "POST" and r.path == create_path]
     assert len(sent) == (1 if fault.get("drop") == "after" else 2)
+
+
+ROLLBACKS = [
+    ("Group", "components.windmill.groups:GroupProvider",
+     {"workspace": WS, "name": "crew", "members": ["erin"]}, "POST", f"/api/w/{WS}/groups/adduser/crew",
+     f"/w/{WS}/groups/get/crew"),
+    ("Member", "components.windmill.members:MemberProvider",
+     {"workspace": WS, "email": "frank@example.com", "role": "developer"}, "GET", f"/api/w/{WS}/users/list", None),
+    ("Variable", "components.windmill.variables:VariableProvider", INPUTS, "GET",
+     f"/api/w/{WS}/variables/get/f/ops/api_key", f"/w/{WS}/variables/get/f/ops/api_key"),
+]
+
+
+@pytest.mark.parametrize(("kind", "provider", "inputs", "method", "failing_path", "get_path"), ROLLBACKS,
+                         ids=[r[0] for r in ROLLBACKS])
+def test_a_create_whose_later_step_fails_is_rolled_back_and_can_be_retried(
+    kind: str, provider: str, inputs: dict[str, Any], method: str, failing_path: str, get_path: str | None,
+    host: ProviderHost, api: httpx.Client, windmill: WindmillEmulator,
+) -> None:
+    import importlib
+
+    module, name = provider.split(":")
+    provider_class = getattr(importlib.import_module(module), name)
+    api.post(f"/w/{WS}/workspaces/add_user", json={"email": "erin@example.com", "is_admin": False, "operator": False})
+    windmill.inject_fault(method, failing_path, status=500, body="Internal: boom", times=1)
+    with pytest.raises(ProviderError, match="Internal: boom"):
+        Engine(host).up(Engine.urn(kind, "x"), provider_class(), inputs)
+    if get_path is not None:
+        assert api.get(get_path).status_code == 404  # nothing left behind
+    else:
+        assert inputs["email"] not in {u["email"] for u in api.get(f"/w/{WS}/users/list").json()}
+    assert Engine(host).up(Engine.urn(kind, "x"), provider_class(), inputs).op == "create"  # no "already exists"

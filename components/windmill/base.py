@@ -276,6 +276,15 @@ class WindmillProvider(ResourceProvider):
         """Identity fields recovered from an id, for a read without prior state (import/get)."""
         return {}
 
+    def rolled_back(self, client: WindmillClient, inputs: dict[str, Any], error: Exception) -> Exception:
+        """Undo a create whose later steps failed, so a failed run leaves no object Pulumi does not
+        know about (the next run would otherwise stop on "already exists"). Returns ``error``."""
+        try:
+            self.delete_object(client, inputs)
+        except Exception as cleanup:
+            error.add_note(f"Rolling back the partly created {self.kind} also failed: {cleanup}")
+        return error
+
     # -- the protocol ----------------------------------------------------------------------
 
     def all_fields(self) -> tuple[Field, ...]:

@@ -61,8 +61,11 @@ class GroupProvider(WindmillProvider):
             {"name": name, "summary": inputs.get("summary", "")},
             exists=lambda: client.get_or_none(f"/w/{ws}/groups/get/{name}") is not None,
         )
-        for username in sorted(set(inputs.get("members") or [])):
-            client.post(f"/w/{ws}/groups/adduser/{name}", {"username": username})  # idempotent (§9.3)
+        try:
+            for username in sorted(set(inputs.get("members") or [])):
+                client.post(f"/w/{ws}/groups/adduser/{name}", {"username": username})  # idempotent (§9.3)
+        except Exception as error:
+            raise self.rolled_back(client, inputs, error) from None
         return {}
 
     def read_object(self, client: WindmillClient, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:

@@ -81,11 +81,16 @@ class MemberProvider(WindmillProvider):
                     f"{email} is already a member of workspace {ws!r} (for instance as its creator). "
                     f"Set adopt=true on this member to manage the existing membership."
                 ) from None
-        row = _find(client, ws, email)
-        if row is None:
-            raise NotFoundError("GET", f"/w/{ws}/users/list", 200, f"{email} missing right after being added")
-        if _role_of(row) != role:
-            client.post(f"/w/{ws}/users/update/{row['username']}", _role_flags(role))
+        try:
+            row = _find(client, ws, email)
+            if row is None:
+                raise NotFoundError("GET", f"/w/{ws}/users/list", 200, f"{email} missing right after being added")
+            if _role_of(row) != role:
+                client.post(f"/w/{ws}/users/update/{row['username']}", _role_flags(role))
+        except Exception as error:
+            if inputs.get("adopt"):
+                raise  # an adopted membership existed before: never remove it
+            raise self.rolled_back(client, inputs, error) from None
         return {"username": row["username"]}
 
     def read_object(self, client: WindmillClient, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
@@ -105,8 +110,11 @@ class MemberProvider(WindmillProvider):
         self, client: WindmillClient, olds: dict[str, Any], news: dict[str, Any], changed: set[str]
     ) -> dict[str, Any]:
         if "role" in changed:
-            username = olds.get("username") or _require(client, news["workspace"], news["email"])["username"]
+            # Looked up again rather than trusted from state: Windmill answers an unknown username
+            # with a bare SQL error (§4.1), and the row may have been removed outside Pulumi.
+            username = _require(client, news["workspace"], news["email"])["username"]
             client.post(f"/w/{news['workspace']}/users/update/{username}", _role_flags(news["role"]))
+            return {"username": username}
         return {}
 
     def delete_object(self, client: WindmillClient, state: dict[str, Any]) -> None:

@@ -73,7 +73,10 @@ class VariableProvider(WindmillProvider):
             exists=lambda: client.exists(f"/w/{ws}/variables/exists/{path}"),
             redact=[inputs["value"]],
         )
-        return self._ciphertext(client, inputs)
+        try:
+            return self._ciphertext(client, inputs)
+        except Exception as error:
+            raise self.rolled_back(client, inputs, error) from None
 
     def read_object(self, client: WindmillClient, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
         ws, path = state["workspace"], state["path"]
