@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -189,7 +190,7 @@ class ProviderConfigError(Exception):
     """The provider cannot tell which Windmill instance to talk to, or with which token."""
 
 
-class WindmillProvider(ResourceProvider):
+class WindmillProvider(ResourceProvider, ABC):
     """Base of every Windmill dynamic provider: see the module docstring for the contract.
 
     Subclasses set ``kind`` (used in messages), ``fields``, optionally ``computed`` (output-only
@@ -244,33 +245,33 @@ class WindmillProvider(ResourceProvider):
 
     # -- hooks for subclasses ------------------------------------------------------------
 
+    @abstractmethod
     def object_id(self, outputs: Mapping[str, Any]) -> str:
         """The Pulumi id, from the outputs of a create (inputs and computed values)."""
-        raise NotImplementedError  # pragma: no cover - every subclass defines its identity
 
     def check_object(self, inputs: dict[str, Any]) -> list[CheckFailure]:
         """Cross-field rules; ``inputs`` has defaults applied and may hold unknowns."""
         return []
 
+    @abstractmethod
     def create_object(self, client: WindmillClient, inputs: dict[str, Any]) -> dict[str, Any]:
         """Create the object; return output-only values (``computed``)."""
-        raise NotImplementedError  # pragma: no cover
 
+    @abstractmethod
     def read_object(
         self, client: WindmillClient, id_: str, state: dict[str, Any]
     ) -> dict[str, Any] | None:
         """Return refreshed outputs (inputs and computed keys), or None when the object is gone."""
-        raise NotImplementedError  # pragma: no cover
 
+    @abstractmethod
     def update_object(
         self, client: WindmillClient, olds: dict[str, Any], news: dict[str, Any], changed: set[str]
     ) -> dict[str, Any]:
         """Apply ``changed`` fields with the fewest calls; return refreshed computed values."""
-        raise NotImplementedError  # pragma: no cover
 
+    @abstractmethod
     def delete_object(self, client: WindmillClient, state: dict[str, Any]) -> None:
         """Delete; an object that is already gone is a success."""
-        raise NotImplementedError  # pragma: no cover
 
     def state_from_id(self, id_: str) -> dict[str, Any]:
         """Identity fields recovered from an id, for a read without prior state (import/get)."""
