@@ -211,9 +211,31 @@ def test_admin_token_flag_and_fixed_port_and_main_module() -> None:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         url = first.split("listening on ")[1].strip()
-        lines = [proc.stdout.readline() for _ in range(2)]
-        assert any("abc" in line for line in lines)
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert not any("abc" in line for line in lines)  # the token never reaches the output
         assert httpx.get(url + "/api/version").text == "EE v1.646.0"
+        assert httpx.get(url + "/api/users/whoami", headers={"Authorization": "Bearer abc"}).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+
+
+def test_main_module_writes_a_generated_token_to_an_owner_only_file(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.windmill_emulator", "--port", "0", "--token-file", str(token_file)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split("listening on ")[1].strip()
+        output = "".join(proc.stdout.readline() for _ in range(3))
+        token = token_file.read_text()
+        assert len(token) == 32 and token not in output
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        assert httpx.get(url + "/api/users/whoami", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     finally:
         proc.terminate()
         proc.wait(timeout=5)
