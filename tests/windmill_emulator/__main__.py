@@ -41,9 +41,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.admin_token is None:
         args.token_file.write_text(emu.admin_token)
         os.chmod(args.token_file, 0o600)
-        print(f"admin API token written to {args.token_file} (owner-only)", flush=True)
+        message = f"admin API credential written to {args.token_file} (owner-only)"
     else:
-        print("admin API token: the value given with --admin-token", flush=True)
+        message = "admin API credential: the value given with --admin-token"
+    print(message, flush=True)
     print("login: admin@windmill.dev / changeme", flush=True)
     try:
         threading.Event().wait()
