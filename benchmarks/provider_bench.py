@@ -32,7 +32,7 @@ import httpx
 
 from components.windmill.variables import VariableProvider
 from tests.provider_host import Engine, ProviderHost, ResourceState
-from tests.windmill_emulator import WindmillEmulator
+from windmill_emulator import WindmillEmulator
 
 WORKSPACE = "bench"
 PARALLEL = 4

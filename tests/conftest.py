@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.windmill_emulator import WindmillEmulator
-from tests.windmill_emulator.testing import windmill_ee_fixture, windmill_fixture
+from windmill_emulator import WindmillEmulator
+from windmill_emulator.testing import windmill_ee_fixture, windmill_fixture
 
 
 @pytest.fixture

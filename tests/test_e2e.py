@@ -21,7 +21,7 @@ import pytest
 
 from tests.e2e import ProviderEngine
 from tests.program import FINANCIAL_SECRETS, PLATFORM_SECRETS, load_stack_config
-from tests.windmill_emulator import WindmillEmulator
+from windmill_emulator import WindmillEmulator
 
 MUTATING = ("POST", "DELETE", "PUT", "PATCH")
 BOOTSTRAP_SECRET = "generated-superadmin-secret-4d1f8a0b9c2e7f6a5b4c3d2e"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.windmill_emulator import WindmillEmulator
-from tests.windmill_emulator.testing import api, make_member, make_workspace
+from windmill_emulator import WindmillEmulator
+from windmill_emulator.testing import api, make_member, make_workspace
 
 
 def test_no_or_unknown_token_is_401_unauthorized_text(windmill: WindmillEmulator) -> None:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.windmill_emulator import WindmillEmulator
-from tests.windmill_emulator.testing import api, make_workspace
+from windmill_emulator import WindmillEmulator
+from windmill_emulator.testing import api, make_workspace
 
 
 def test_missing_json_content_type_is_415(windmill: WindmillEmulator) -> None:

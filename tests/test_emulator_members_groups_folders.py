@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.windmill_emulator import WindmillEmulator
-from tests.windmill_emulator.testing import api, make_member, make_workspace
+from windmill_emulator import WindmillEmulator
+from windmill_emulator.testing import api, make_member, make_workspace
 
 GROUP_LIMIT_MSG = (
     "Bad request: You have reached the maximum number of groups (3 outside of native groups 'all', 'slack' and "

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.windmill_emulator import WindmillEmulator
-from tests.windmill_emulator.testing import api, make_member, make_workspace
+from windmill_emulator import WindmillEmulator
+from windmill_emulator.testing import api, make_member, make_workspace
 
 PG = {"path": "f/ops/db", "resource_type": "postgresql", "value": {"host": "db", "port": 5432}, "description": "main"}
 

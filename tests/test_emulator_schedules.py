@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.windmill_emulator import WindmillEmulator
-from tests.windmill_emulator.testing import api, make_workspace
+from windmill_emulator import WindmillEmulator
+from windmill_emulator.testing import api, make_workspace
 
 BASE: dict[str, Any] = {
     "path": "f/ops/nightly",

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.windmill_emulator import RecordedRequest, WindmillEmulator
-from tests.windmill_emulator.testing import api
+from windmill_emulator import RecordedRequest, WindmillEmulator
+from windmill_emulator.testing import api
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -202,7 +202,7 @@ def test_admin_token_flag_and_fixed_port_and_main_module() -> None:
             == "admin@windmill.dev"
         )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.windmill_emulator", "--port", "0", "--edition", "EE", "--admin-token", "abc"],
+        [sys.executable, "-m", "windmill_emulator", "--port", "0", "--edition", "EE", "--admin-token", "abc"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -223,7 +223,7 @@ def test_admin_token_flag_and_fixed_port_and_main_module() -> None:
 def test_main_module_writes_a_generated_token_to_an_owner_only_file(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.windmill_emulator", "--port", "0", "--token-file", str(token_file)],
+        [sys.executable, "-m", "windmill_emulator", "--port", "0", "--token-file", str(token_file)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

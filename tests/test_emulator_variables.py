@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.windmill_emulator import WindmillEmulator
-from tests.windmill_emulator.testing import api, make_member, make_workspace
+from windmill_emulator import WindmillEmulator
+from windmill_emulator.testing import api, make_member, make_workspace
 
 
 def var(path: str, value: str = "v", *, secret: bool = False, description: str = "") -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.windmill_emulator import WindmillEmulator
-from tests.windmill_emulator.testing import api, make_member, make_workspace
+from windmill_emulator import WindmillEmulator
+from windmill_emulator.testing import api, make_member, make_workspace
 
 LIMIT_MSG = (
     "Bad request: You have reached the maximum number of workspaces (2 outside of default workspace 'admins') "

@@ -14,7 +14,7 @@ from components.windmill.groups import GroupProvider
 from components.windmill.resources import ResourceProvider
 from components.windmill.variables import VariableProvider
 from tests.provider_host import Engine, ProviderHost
-from tests.windmill_emulator import WindmillEmulator
+from windmill_emulator import WindmillEmulator
 
 WS = "drift"
 

@@ -14,7 +14,7 @@ import pytest
 from components.windmill.folders import FolderProvider
 from components.windmill.variables import VariableProvider
 from tests.provider_host import Engine, ProviderError, ProviderHost
-from tests.windmill_emulator import WindmillEmulator
+from windmill_emulator import WindmillEmulator
 
 WS = "faults"
 SECRET = "never-show-this-secret-91f2"

@@ -20,7 +20,7 @@ from components.windmill.resources import ResourceProvider
 from components.windmill.variables import VariableProvider
 from components.windmill.workspaces import WorkspaceProvider
 from tests.provider_host import UNKNOWN, Engine, ProviderError, ProviderHost
-from tests.windmill_emulator import WindmillEmulator
+from windmill_emulator import WindmillEmulator
 
 WS = "lifecycle"
 

@@ -21,7 +21,7 @@ from components.windmill.readiness import (
     wait_for_version,
 )
 from tests.mocking import install_mocks
-from tests.windmill_emulator import WindmillEmulator
+from windmill_emulator import WindmillEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Run the emulator standalone: ``python -m tests.windmill_emulator --port 8000`` (from /work/main)."""
+"""Run the emulator standalone: ``python -m windmill_emulator --port 8000`` (from /work/main)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     The admin token is never printed: pass your own with ``--admin-token``, or read the generated
     one from ``--token-file`` (written owner-only).
     """
-    parser = argparse.ArgumentParser(prog="python -m tests.windmill_emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m windmill_emulator", description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--edition", choices=["CE", "EE"], default="CE")
     parser.add_argument("--version", default="1.646.0", help="version reported by /api/version")

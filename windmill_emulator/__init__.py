@@ -6,7 +6,7 @@ reference, /work/shared/reference/windmill-api.md; comments cite its sections.
 
 Public interface::
 
-    from tests.windmill_emulator import WindmillEmulator, RecordedRequest
+    from windmill_emulator import WindmillEmulator, RecordedRequest
 
     emu = WindmillEmulator(edition="CE", version="1.646.0", workspace_limit=True,
                            superadmin_secret=None, port=0, latency=0.0)
@@ -15,7 +15,7 @@ Public interface::
     emu.create_token(...), emu.add_instance_user(...), emu.inject_fault(...),
     emu.set_ready_after(...), emu.workspace_key(...), emu.raw_variable(...), emu.stop()
 
-Run standalone with ``python -m tests.windmill_emulator --port 8000``.
+Run standalone with ``python -m windmill_emulator --port 8000``.
 """
 
 from .server import RecordedRequest, WindmillEmulator
