@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 
 from components.windmill.variables import VariableProvider
-from tests.provider_host import Engine, ProviderHost, ResourceState
+from testkit.provider_host import Engine, ProviderHost, ResourceState
 from windmill_emulator import WindmillEmulator
 
 WORKSPACE = "bench"

@@ -17,8 +17,8 @@ from .crypto import rd_string
 from .framework import DbError, now
 
 DEFAULT_ADMIN_EMAIL = "admin@windmill.dev"
-DEFAULT_ADMIN_PASSWORD = "changeme"  # noqa: S105 -- Windmill's well-known first-boot password, modelled on purpose
-SUPERADMIN_SECRET_EMAIL = "superadmin_secret@windmill.dev"  # noqa: S105 -- an e-mail, not a password
+DEFAULT_ADMIN_PASSWORD = "changeme"
+SUPERADMIN_SECRET_EMAIL = "superadmin_secret@windmill.dev"
 
 # windmill-api.md §5 / §15 item 14: item paths (variable, resource, schedule, script, flow).
 PATH_RE = re.compile(r"^[ufg](/[\w-]+){2,}$")

@@ -13,7 +13,7 @@ import pytest
 from windmill_emulator import RecordedRequest, WindmillEmulator
 from windmill_emulator.testing import api
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_version_needs_no_auth_and_names_the_edition(windmill: WindmillEmulator, windmill_ee: WindmillEmulator) -> None:

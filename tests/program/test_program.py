@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from components.validation import ConfigErrors
-from tests.mocking import is_secret, plaintext_leaks, unwrap_secrets
-from tests.program import FINANCIAL_SECRETS, PLATFORM_OUTPUTS, PLATFORM_SECRETS, load_stack_config, run_program
+from testkit.mocking import is_secret, plaintext_leaks, unwrap_secrets
+from testkit.program import FINANCIAL_SECRETS, PLATFORM_OUTPUTS, PLATFORM_SECRETS, load_stack_config, run_program
 
 WORKSPACE = "homeops:windmill:WindmillWorkspace"
 WS = "pulumi-python:dynamic/windmill:Workspace"
@@ -244,7 +244,7 @@ def test_a_variable_and_a_resource_at_one_path_are_refused_even_without_the_comp
     from components.windmill.paths import PathConflictError
     from components.windmill.resources import Resource, ResourceArgs
     from components.windmill.variables import Variable, VariableArgs
-    from tests.mocking import install_mocks
+    from testkit.mocking import install_mocks
 
     pulumi.runtime.settings.ROOT.set(None)
     install_mocks()

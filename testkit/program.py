@@ -23,7 +23,7 @@ import pulumi
 import yaml
 from pulumi.runtime.mocks import MockResourceArgs
 
-from tests.mocking import MockEnvironment, install_mocks
+from testkit.mocking import MockEnvironment, install_mocks
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "homeops-windmill"

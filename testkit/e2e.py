@@ -21,8 +21,8 @@ import dill
 from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
 from pulumi.runtime.mocks import MockResourceArgs
 
-from tests.mocking import unwrap_secrets
-from tests.program import DEFAULT_OUTPUTS, PROJECT, ProgramRun, run_program
+from testkit.mocking import unwrap_secrets
+from testkit.program import DEFAULT_OUTPUTS, PROJECT, ProgramRun, run_program
 
 DYNAMIC = "pulumi-python:dynamic"
 PROVIDER_KEY = "__provider"

@@ -17,7 +17,7 @@ import yaml
 
 from components.settings import DEFAULTS, SECRET_KEYS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PROJECT_FILE = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 SCHEMA: dict[str, dict[str, Any]] = PROJECT_FILE["config"]
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))

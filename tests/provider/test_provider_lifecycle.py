@@ -19,7 +19,7 @@ from components.windmill.resource_types import ResourceTypeProvider
 from components.windmill.resources import ResourceProvider
 from components.windmill.variables import VariableProvider
 from components.windmill.workspaces import WorkspaceProvider
-from tests.provider_host import UNKNOWN, Engine, ProviderError, ProviderHost
+from testkit.provider_host import UNKNOWN, Engine, ProviderError, ProviderHost
 from windmill_emulator import WindmillEmulator
 
 WS = "lifecycle"

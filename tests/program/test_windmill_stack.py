@@ -20,7 +20,7 @@ from components.windmill_stack import (
     render_caddyfile,
     required_connections,
 )
-from tests.mocking import MockEnvironment, install_mocks, is_secret, plaintext_leaks
+from testkit.mocking import MockEnvironment, install_mocks, is_secret, plaintext_leaks
 
 PASSWORD = "GeneratedPassw0rdForTheMockEngine42"
 COMPONENT = "homeops:windmill:WindmillStack"

@@ -20,10 +20,10 @@ from components.windmill.readiness import (
     ReadinessTimeout,
     wait_for_version,
 )
-from tests.mocking import install_mocks
+from testkit.mocking import install_mocks
 from windmill_emulator import WindmillEmulator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from components.windmill.folders import FolderProvider
 from components.windmill.variables import VariableProvider
-from tests.provider_host import Engine, ProviderError, ProviderHost
+from testkit.provider_host import Engine, ProviderError, ProviderHost
 from windmill_emulator import WindmillEmulator
 
 WS = "faults"

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e import ProviderEngine
-from tests.program import FINANCIAL_SECRETS, PLATFORM_SECRETS, load_stack_config
+from testkit.e2e import ProviderEngine
+from testkit.program import FINANCIAL_SECRETS, PLATFORM_SECRETS, load_stack_config
 from windmill_emulator import WindmillEmulator
 
 MUTATING = ("POST", "DELETE", "PUT", "PATCH")

@@ -13,7 +13,7 @@ from components.windmill.folders import FolderProvider
 from components.windmill.groups import GroupProvider
 from components.windmill.resources import ResourceProvider
 from components.windmill.variables import VariableProvider
-from tests.provider_host import Engine, ProviderHost
+from testkit.provider_host import Engine, ProviderHost
 from windmill_emulator import WindmillEmulator
 
 WS = "drift"

@@ -19,7 +19,7 @@ from components.windmill.resources import ResourceProvider
 from components.windmill.tokens import TokenProvider
 from components.windmill.variables import VariableProvider
 from components.windmill.workspaces import WorkspaceProvider
-from tests.provider_host import ROOT
+from testkit.provider_host import ROOT
 
 PROVIDERS = [
     WorkspaceProvider, FolderProvider, GroupProvider, MemberProvider, VariableProvider, ResourceProvider,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.mocking import is_secret, plaintext_leaks
-from tests.program import PLATFORM_SECRETS, load_stack_config, run_program
+from testkit.mocking import is_secret, plaintext_leaks
+from testkit.program import PLATFORM_SECRETS, load_stack_config, run_program
 
 PASSWORD = "PlatformGeneratedPassw0rd0123456789"
 GATE = "pulumi-python:dynamic/windmill:ReadinessGate"
