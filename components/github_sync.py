@@ -300,11 +300,11 @@ def _parse_runs_on(section: Section) -> tuple[str, ...]:
 
 def _parse_cli_version(section: Section, windmill_version: str) -> str:
     explicit = section.str(
-        "cliVersion", None, pattern=_SEMVER_RE, pattern_help="must be an exact version such as 1.646.0"
+        "cliVersion", None, pattern=_SEMVER_RE, pattern_help="must be an exact version such as 1.819.0"
     )
     if explicit is not None:
         return explicit
-    # Image tags are written "1.646.0" or "v1.646.0"; npm versions have no "v".
+    # Image tags are written "1.819.0" or "v1.819.0"; npm versions have no "v".
     derived = windmill_version.removeprefix("v") if isinstance(windmill_version, str) else ""
     if not re.fullmatch(_SEMVER_RE, derived):
         raise ConfigError(

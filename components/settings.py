@@ -33,7 +33,7 @@ ROLES = ("platform", "domain")
 PLATFORM_WORKSPACE = "homeops-platform"
 DOMAIN_PATTERN = r"[a-z][a-z0-9]{0,29}"
 DEFAULT_PLATFORM_STACK = "organization/homeops-windmill/platform"
-DEFAULT_WINDMILL_VERSION = "1.646.0"
+DEFAULT_WINDMILL_VERSION = "1.819.0"
 
 # Every key the program reads, with its default: kept equal to Pulumi.yaml's config schema
 # (tests/test_config_schema.py fails when the two drift apart).
@@ -123,7 +123,7 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
         guard(lambda name=name: check_int(key(name), raw(name), minimum=1, maximum=600))
     version = guard(lambda: check_str(
         key("windmillVersion"), raw("windmillVersion"), pattern=r"\d+\.\d+\.\d+",
-        pattern_help="must be a pinned Windmill release such as 1.646.0 (not main or latest)",
+        pattern_help="must be a pinned Windmill release such as 1.819.0 (not main or latest)",
     )) or DEFAULT_WINDMILL_VERSION
     platform_stack = guard(lambda: check_str(
         key("platformStack"), raw("platformStack"), pattern=r"[\w.-]+(/[\w.-]+){0,2}",

@@ -42,7 +42,7 @@ WINDMILL_IMAGES = {
 }
 # The release the project's API facts were checked against (windmill-api.md §1). Stacks should
 # still pin `version` in their stack file, so a code change never upgrades anything by itself.
-DEFAULT_WINDMILL_VERSION = "1.646.0"
+DEFAULT_WINDMILL_VERSION = "1.819.0"
 DEFAULT_POSTGRES_VERSION = "16"
 MIN_POSTGRES_MAJOR = 14  # the server refuses older ones (windmill-api.md §11.4)
 EXTRA_IMAGE_REPOSITORY = "ghcr.io/windmill-labs/windmill-extra"  # tagged like Windmill releases

@@ -60,7 +60,7 @@ PLATFORM_OUTPUTS = {
     "windmillUrl": "https://windmill.homeops.example",
     "windmillApiUrl": "https://windmill.homeops.example",
     "windmillToken": "platform-superadmin-token-0123456789",
-    "windmillVersion": "1.646.0",
+    "windmillVersion": "1.819.0",
     "workspaceId": "homeops-platform",
 }
 
@@ -80,7 +80,7 @@ def member_username(args: MockResourceArgs) -> dict[str, Any]:
 DEFAULT_OUTPUTS = {
     "pulumi-python:dynamic/windmill:Member": member_username,
     "docker:index/remoteImage:RemoteImage": lambda a: {"imageId": f"sha256:{a.name}"},
-    "pulumi-python:dynamic/windmill:ReadinessGate": lambda a: {"version": "CE v1.646.0"},
+    "pulumi-python:dynamic/windmill:ReadinessGate": lambda a: {"version": "CE v1.819.0"},
     "pulumi-python:dynamic/windmill:Token": lambda a: {"token": f"minted-{a.name}-token", "token_prefix": "minted-tok"},
 }
 

@@ -8,7 +8,7 @@ Public interface::
 
     from windmill_emulator import WindmillEmulator, RecordedRequest
 
-    emu = WindmillEmulator(edition="CE", version="1.646.0", workspace_limit=True,
+    emu = WindmillEmulator(edition="CE", version="1.819.0", workspace_limit=True,
                            superadmin_secret=None, port=0, latency=0.0)
     emu.start()                      # or ``with WindmillEmulator() as emu:``
     emu.url, emu.admin_token, emu.requests, emu.connections_opened, emu.audit

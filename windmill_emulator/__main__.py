@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m windmill_emulator", description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--edition", choices=["CE", "EE"], default="CE")
-    parser.add_argument("--version", default="1.646.0", help="version reported by /api/version")
+    parser.add_argument("--version", default="1.819.0", help="version reported by /api/version")
     parser.add_argument("--no-workspace-limit", action="store_true", help="disable the CE workspace/group caps")
     parser.add_argument("--admin-token", default=None, help="use this value as the admin API token")
     parser.add_argument("--token-file", type=Path, default=Path(".windmill-emulator-token"),

@@ -8,7 +8,7 @@ from .framework import Ctx, Response, Router, iso, json_response, now, text
 
 
 def version_text(config: Any) -> str:
-    """windmill-api.md §10: ``CE v1.646.0`` / ``EE v1.646.0``."""
+    """windmill-api.md §10: ``CE v1.819.0`` / ``EE v1.819.0``."""
     return f"{config.edition} v{config.version}"
 
 

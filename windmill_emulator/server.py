@@ -87,7 +87,7 @@ class EmulatorConfig:
     """Instance configuration (what env vars and the build's features decide on a real server)."""
 
     edition: str = "CE"
-    version: str = "1.646.0"
+    version: str = "1.819.0"
     workspace_limit: bool = True
     group_limit: bool | None = None
     superadmin_secret: str | None = None
@@ -294,7 +294,7 @@ class WindmillEmulator:
     Usage::
 
         with WindmillEmulator() as emu:
-            httpx.get(emu.url + "/api/version")  # "CE v1.646.0"
+            httpx.get(emu.url + "/api/version")  # "CE v1.819.0"
 
     The instance starts with the default superadmin ``admin@windmill.dev`` / ``changeme``, the
     ``admins`` workspace (holding hub resource types) and a pre-created API token for the admin
@@ -304,7 +304,7 @@ class WindmillEmulator:
     def __init__(
         self,
         edition: str = "CE",
-        version: str = "1.646.0",
+        version: str = "1.819.0",
         workspace_limit: bool = True,
         superadmin_secret: str | None = None,
         port: int = 0,

@@ -3,7 +3,7 @@
 Windmill API resources (workspaces, tokens, ...) must not be created before the server they talk to
 is up. Container health checks only prove that the server answers *inside* the Docker network; the
 gate proves it at the URL this program will actually use (through Caddy, a tunnel or a domain), and
-reports the version it found (``CE v1.646.0``; windmill-api.md §10).
+reports the version it found (``CE v1.819.0``; windmill-api.md §10).
 
 Rules this module follows (pulumi-notes.md §3-§5, §8):
 
@@ -47,7 +47,7 @@ class ReadinessTimeout(Exception):
 
 
 def _version_matches(reported: str, expected: str) -> bool:
-    """``CE v1.646.0`` matches ``1.646.0``; so does a ``v1.646.0-3-gabc`` untagged build suffix."""
+    """``CE v1.819.0`` matches ``1.819.0``; so does a ``v1.819.0-3-gabc`` untagged build suffix."""
     match = re.search(r"v?(\d+\.\d+\.\d+)", reported)
     return match is not None and match.group(1) == expected.lstrip("v")
 
@@ -167,7 +167,7 @@ class ReadinessGate(pulumi.dynamic.Resource, module="windmill", name="ReadinessG
     """Completes once Windmill answers ``GET {url}/api/version``; ``version`` is what it answered.
 
     Make every Windmill API resource depend on it (``depends_on=[gate]``). ``expected_version``
-    (a release such as ``1.646.0``) makes the gate wait until that version answers, so an upgrade
+    (a release such as ``1.819.0``) makes the gate wait until that version answers, so an upgrade
     is only "ready" once the new server is behind the URL.
     """
 

@@ -63,7 +63,7 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
     run, report = engine.up(config, secrets=secrets, stack="platform", outputs=RANDOM)
     assert len(report.names("create")) == 22 and not report.names("update")  # 21 API objects + the gate
     assert "windmill-ready" in report.names("create")
-    assert run.exports["windmillVersion"] == "CE v1.646.0"  # what the gate found at the API URL
+    assert run.exports["windmillVersion"] == "CE v1.819.0"  # what the gate found at the API URL
     with api(emu) as client:
         assert client.get("/w/homeops-platform/workspaces/get_settings").status_code == 200
         variable = client.get("/w/homeops-platform/variables/get/f/infrastructure/postgres_password").json()

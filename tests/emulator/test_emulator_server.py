@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_version_needs_no_auth_and_names_the_edition(windmill: WindmillEmulator, windmill_ee: WindmillEmulator) -> None:
     r = httpx.get(windmill.url + "/api/version")
     assert r.status_code == 200
-    assert r.text == "CE v1.646.0"
+    assert r.text == "CE v1.819.0"
     assert r.headers["content-type"].startswith("text/plain")
-    assert httpx.get(windmill_ee.url + "/api/version").text == "EE v1.646.0"
+    assert httpx.get(windmill_ee.url + "/api/version").text == "EE v1.819.0"
 
 
 def test_version_is_configurable() -> None:
@@ -213,7 +213,7 @@ def test_admin_token_flag_and_fixed_port_and_main_module() -> None:
         url = first.split("listening on ")[1].strip()
         lines = [proc.stdout.readline() for _ in range(3)]
         assert not any("abc" in line for line in lines)  # the token never reaches the output
-        assert httpx.get(url + "/api/version").text == "EE v1.646.0"
+        assert httpx.get(url + "/api/version").text == "EE v1.819.0"
         assert httpx.get(url + "/api/users/whoami", headers={"Authorization": "Bearer abc"}).status_code == 200
     finally:
         proc.terminate()

@@ -171,12 +171,12 @@ def test_module_has_no_import_side_effects():
 
 
 def test_resource_type_token_and_inputs_under_mocks():
-    env = install_mocks({"pulumi-python:dynamic/windmill:ReadinessGate": lambda a: {"version": "CE v1.646.0"}})
+    env = install_mocks({"pulumi-python:dynamic/windmill:ReadinessGate": lambda a: {"version": "CE v1.819.0"}})
     captured: dict[str, str] = {}
 
     @pulumi.runtime.test
     def run() -> pulumi.Output:
-        gate = ReadinessGate("ready", url="http://127.0.0.1:8000", timeout_seconds=30, expected_version="1.646.0")
+        gate = ReadinessGate("ready", url="http://127.0.0.1:8000", timeout_seconds=30, expected_version="1.819.0")
         return gate.version.apply(lambda v: captured.update(version=v))
 
     run()
@@ -184,6 +184,6 @@ def test_resource_type_token_and_inputs_under_mocks():
     inputs = gate.plain_inputs
     assert inputs["url"] == "http://127.0.0.1:8000"
     assert inputs["timeout_seconds"] == 30 and inputs["interval_seconds"] == 2
-    assert inputs["expected_version"] == "1.646.0"
+    assert inputs["expected_version"] == "1.819.0"
     assert "__provider" in inputs
-    assert captured["version"] == "CE v1.646.0"
+    assert captured["version"] == "CE v1.819.0"

@@ -15,7 +15,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 from components import github_sync as gs
 from components.validation import ConfigError
 
-WINDMILL_VERSION = "v1.646.0"
+WINDMILL_VERSION = "v1.819.0"
 WINDMILL_URL = "https://windmill.home.example"
 GITHUB_TOKEN = "github_pat_SENTINEL_github_token_value"
 WORKSPACE_TOKENS = {
@@ -77,7 +77,7 @@ def test_platform_defaults() -> None:
     assert args.branch == "main"
     assert args.runs_on == ("ubuntu-latest",)
     # The image tag's "v" is not part of an npm version.
-    assert args.cli_version == "1.646.0"
+    assert args.cli_version == "1.819.0"
     assert args.environment is None
     assert args.overwrite_wmill_yaml is False
     assert args.manage_wmill_yaml is True
@@ -261,7 +261,7 @@ def test_workflow_structure(name: str) -> None:
     assert checkout["with"] == {"persist-credentials": False}
     assert node["uses"] == "actions/setup-node@820762786026740c76f36085b0efc47a31fe5020"
     assert node["with"]["package-manager-cache"] is False
-    assert install["run"] == "npm install --global windmill-cli@1.646.0"
+    assert install["run"] == "npm install --global windmill-cli@1.819.0"
 
     assert push["working-directory"] == args.folder
     assert push["env"] == {

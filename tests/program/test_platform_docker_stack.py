@@ -15,7 +15,7 @@ CONTAINER = "docker:index/container:Container"
 
 def _platform_with_docker(stack_config: dict[str, Any] | None = None) -> Any:
     config = load_stack_config("platform")
-    config["homeops-windmill:windmillStack"] = {"enabled": True, "version": "1.646.0", **(stack_config or {})}
+    config["homeops-windmill:windmillStack"] = {"enabled": True, "version": "1.819.0", **(stack_config or {})}
     return run_program(
         config,
         secrets=PLATFORM_SECRETS,
@@ -85,7 +85,7 @@ def test_platform_exports_and_secrets() -> None:
     run = _platform_with_docker()
     assert run.exports["windmillUrl"] == "http://localhost"
     assert run.exports["windmillApiUrl"] == "http://127.0.0.1"
-    assert run.exports["windmillVersion"] == "CE v1.646.0"
+    assert run.exports["windmillVersion"] == "CE v1.819.0"
     assert run.exports["windmillInternalUrl"] == "http://windmill_server:8000"
     assert PASSWORD in run.exports["postgresConnectionString"]
     assert "postgresConnectionString" in run.secret_exports

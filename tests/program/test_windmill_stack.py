@@ -497,7 +497,7 @@ def test_preview_registers_the_same_resources():
 
 
 def test_version_change_replaces_windmill_containers_but_not_postgres():
-    old_env, _, _ = build({"version": "1.646.0"})
+    old_env, _, _ = build({"version": "1.819.0"})
     new_env, _, _ = build({"version": "1.650.0"})
     old, new = containers(old_env), containers(new_env)
     # Every Postgres input (container and volume) is identical, so the engine has nothing to change.
@@ -511,7 +511,7 @@ def test_version_change_replaces_windmill_containers_but_not_postgres():
     )
     # Server and workers get the new image (an image change replaces a container).
     for name in ("windmill-server-0", "windmill-worker-default-0", "windmill-worker-native-0"):
-        assert old[name].plain_inputs["image"].endswith(":1.646.0")
+        assert old[name].plain_inputs["image"].endswith(":1.819.0")
         assert new[name].plain_inputs["image"].endswith(":1.650.0")
     assert new_env.one(GATE, "windmill-ready").plain_inputs["expected_version"] == "1.650.0"
 
@@ -649,7 +649,7 @@ def test_memory_sizes(text, megabytes):
 
 
 def test_version_with_v_prefix_is_normalised():
-    assert WindmillStackArgs.from_config({"version": "v1.646.0"}).windmill_image.endswith(":1.646.0")
+    assert WindmillStackArgs.from_config({"version": "v1.819.0"}).windmill_image.endswith(":1.819.0")
 
 
 # --------------------------------------------------------------------------------------------

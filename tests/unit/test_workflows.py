@@ -88,7 +88,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     directory.mkdir(parents=True)
     paths = []
     for workspace, domain, data in GENERATED_CONFIGS.values():
-        args = gs.GitHubSyncArgs.from_config(data, workspace_id=workspace, domain=domain, windmill_version="1.646.0")
+        args = gs.GitHubSyncArgs.from_config(data, workspace_id=workspace, domain=domain, windmill_version="1.819.0")
         assert args is not None
         path = directory / args.workflow_file
         path.write_text(gs.render_workflow(args))
