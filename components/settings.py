@@ -206,6 +206,7 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
                 "is required when githubSync.repository is set; run pulumi config set --secret githubToken <token>",
             ))
 
+    errors.extend(_plain_credentials(project, raw))
     if errors:
         raise ConfigErrors(errors)
     assert workspace is not None  # no errors means it parsed
@@ -226,6 +227,26 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
         sync_token=config.get_secret("wmillSyncToken") if github_sync and raw("wmillSyncToken") else None,
         platform_link=platform_link,
     )
+
+
+def _plain_credentials(project: str, raw: Callable[[str], Any]) -> list[ConfigError]:
+    """Credential keys set without --secret: refused, since the value sits unencrypted in the stack file.
+
+    Pulumi.yaml cannot declare these optional keys ``secret: true`` (the CLI would refuse their plain
+    default), so the program enforces it; the message names the key and the fix, never the value.
+    """
+    from pulumi.runtime.config import is_config_secret
+
+    problems = []
+    for name in sorted(SECRET_KEYS):
+        full = f"{project}:{name}"
+        if raw(name) and not is_config_secret(full):
+            path = " --path 'secrets.<name>'" if name == "secrets" else ""
+            problems.append(ConfigError(
+                full, f"holds a credential but is stored in plain text; set it again with "
+                f"pulumi config set --secret{path} {name if not path else ''}".rstrip() + " (value not shown)",
+            ))
+    return problems
 
 
 def _domain(key: str, value: Any) -> str:

@@ -110,13 +110,15 @@ def run_program(
     outputs: Mapping[str, Callable[[MockResourceArgs], Mapping[str, Any]]] | None = None,
     default_outputs: Callable[[MockResourceArgs], Mapping[str, Any]] | None = None,
     seen: list[MockEnvironment] | None = None,
+    plain_keys: tuple[str, ...] = (),
 ) -> ProgramRun:
     """Run ``__main__.py`` under mocks with ``config`` plus ``secrets`` (plaintext, marked secret).
 
     ``platform_outputs`` answers the domain stacks' StackReference to the platform stack;
     ``default_outputs`` runs for every resource (the end-to-end tier runs real providers there);
     ``seen`` receives the mock environment before the program runs, so a test can inspect what was
-    registered even when the program fails.
+    registered even when the program fails; ``plain_keys`` names credential keys to pass as if set
+    without ``--secret``.
     """
     hooks = {**DEFAULT_OUTPUTS, **(outputs or {})}
     if platform_outputs is not None:
@@ -132,7 +134,9 @@ def run_program(
         seen.append(env)
     values = {k if ":" in k else f"{PROJECT}:{k}": v for k, v in config.items()}
     values.update({f"{PROJECT}:{k}" if ":" not in k else k: v for k, v in (secrets or {}).items()})
-    secret_keys = [k for k in values if k.split(":", 1)[1] in SECRET_CONFIG_KEYS]
+    secret_keys = [
+        k for k in values if k.split(":", 1)[1] in SECRET_CONFIG_KEYS and k.split(":", 1)[1] not in plain_keys
+    ]
     pulumi.runtime.set_all_config({k: _config_value(v) for k, v in values.items()}, secret_keys)
 
     run = ProgramRun(env)

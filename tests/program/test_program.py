@@ -230,6 +230,19 @@ def test_each_config_error_names_its_key_before_any_resource(
         assert value not in str(caught.value)
 
 
+@pytest.mark.parametrize("key", ["windmillToken", "githubToken", "secrets"])
+def test_a_credential_set_without_secret_is_refused_without_showing_it(key: str) -> None:
+    seen: list[Any] = []
+    with pytest.raises(ConfigErrors) as caught:
+        run_program(load_stack_config("platform"), secrets=PLATFORM_SECRETS, stack="platform", seen=seen,
+                    plain_keys=(key,))
+    error = next(e for e in caught.value.errors if e.key == f"homeops-windmill:{key}")
+    assert "--secret" in str(error)
+    assert seen[0].registrations == []
+    for value in all_secret_values(PLATFORM_SECRETS):
+        assert value not in str(caught.value)
+
+
 def test_several_problems_are_reported_together() -> None:
     config = platform_config(folders=[{"name": "bad-name"}], color="blue")
     with pytest.raises(ConfigErrors) as caught:

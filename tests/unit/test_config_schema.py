@@ -36,7 +36,11 @@ def test_schema_declares_exactly_the_keys_the_program_reads_with_the_same_defaul
         assert entry["description"], key
         assert isinstance(entry["default"], TYPES[entry["type"]]), key
         assert entry["default"] == DEFAULTS[key], key
-        assert bool(entry.get("secret")) == (key in SECRET_KEYS), key
+        # pkg/workspace/config.go (mergeConfig, validateStackConfigValue): a default is written into the
+        # stack as a plain value and a `secret: true` key must then be encrypted, so no key may be both.
+        assert not entry.get("secret"), f"{key}: an optional key declared secret fails every stack that omits it"
+        if key in SECRET_KEYS:
+            assert "--secret" in entry["description"], key
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -47,7 +51,7 @@ def test_stack_files_only_set_declared_keys_with_the_declared_types(stack: str) 
         assert namespace == "homeops-windmill", f"{full_key}: only project keys are expected"
         assert key in SCHEMA, f"{full_key} is not declared in Pulumi.yaml"
         entry = SCHEMA[key]
-        if entry.get("secret"):
+        if key in SECRET_KEYS:
             assert _all_secure(value), f"{full_key} is secret and must be set with --secret"
         else:
             assert isinstance(value, TYPES[entry["type"]]), f"{full_key} must be {entry['type']}"
@@ -90,7 +94,7 @@ def test_readme_configuration_reference_matches_the_schema() -> None:
         assert kind == entry["type"], key
         shown = entry["default"] if not isinstance(entry["default"], dict) else "{}"
         assert default == (str(shown) if shown != "" else '""'), key
-        assert secret == ("yes" if entry.get("secret") else "no"), key
+        assert secret == ("yes" if key in SECRET_KEYS else "no"), key
 
 
 def test_readme_lists_every_secret_the_stack_files_use_with_its_command() -> None:
