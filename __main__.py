@@ -13,7 +13,8 @@ Every stack also declares its GitHub sync workflow when a repository is configur
 
 import pulumi
 
-from components.github_sync import GitHubSync, explain_disabled
+from components.config.github_sync import explain_disabled
+from components.github_sync import GitHubSync
 from components.platform_link import PlatformLink
 from components.settings import PLATFORM_WORKSPACE, load_settings
 from components.windmill.base import Connection
@@ -80,6 +81,7 @@ if settings.github_sync is not None:
         settings.github_sync,
         windmill_url=public_url,
         workspace_token=settings.sync_token or workspace.sync_token,
+        github_token=settings.github_token,
     )
     pulumi.export("syncWorkflowPath", sync.workflow_path)
 else:

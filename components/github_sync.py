@@ -12,32 +12,22 @@ with pulumi-github so that a new domain gets its workflow and secrets from its s
 * optionally a GitHub environment with required reviewers that holds the token.
 
 The document builders (:func:`build_workflow`, :func:`build_wmill_yaml`) are pure functions so the
-tests can parse and validate their output without Pulumi.
+tests can parse and validate their output without Pulumi. The ``githubSync`` config and its Args
+live in :mod:`components.config.github_sync`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_github as github
 import yaml
 
-from components.validation import ConfigError, Section, check_int, check_str
-
-PROJECT = "homeops-windmill"
-DEFAULT_KEY_PREFIX = f"{PROJECT}:githubSync"
-# Config key names (the values are secrets in the stack file, never here).
-GITHUB_TOKEN_KEY = "githubToken"  # noqa: S105
-WORKSPACE_TOKEN_KEY = "wmillSyncToken"  # noqa: S105
-
-WORKFLOWS_DIR = ".github/workflows"
-PLATFORM_FOLDER = "windmill"
-PLATFORM_WORKFLOW_FILE = "windmill-sync.yml"
-DEFAULT_NODE_VERSION = "22"
+from components.config.github_sync import GitHubSyncArgs
 
 
 @dataclass(frozen=True)
@@ -73,269 +63,6 @@ SKIP_WINDMILL_COMMITS = f"${{{{ !startsWith(github.event.head_commit.message, '{
 
 # The three opt-outs keep the sync prune away from what Pulumi owns (windmill-labs/windmill#10842).
 SYNC_PUSH_FLAGS = ("--yes", "--skip-variables", "--skip-secrets", "--skip-resources")
-
-_DOMAIN_RE = r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*"
-_WORKSPACE_RE = r"\w+(?:-\w+)*"
-_OWNER_RE = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})"
-_REPO_RE = r"[A-Za-z0-9._-]{1,100}"
-_BRANCH_RE = r"(?!/|-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<!/)(?<!\.lock)"
-_FOLDER_RE = r"(?!/)(?!.*(?:^|/)\.\.?(?:/|$))(?!.*//)[A-Za-z0-9._/-]+(?<!/)"
-_WORKFLOW_FILE_RE = r"[A-Za-z0-9._-]+\.ya?ml"
-_RUNNER_LABEL_RE = r"[A-Za-z0-9._-]+"
-_SEMVER_RE = r"\d+\.\d+\.\d+"
-_NODE_RE = r"\d+(?:\.\d+){0,2}|lts/\*"
-
-
-# --------------------------------------------------------------------------------------------
-# Names
-# --------------------------------------------------------------------------------------------
-
-
-def secret_suffix(domain: str | None) -> str:
-    """``""`` for the platform workspace, ``_FINANCIAL`` for domain ``financial``.
-
-    Actions secret and variable names allow only ``[A-Z0-9_]``, so anything else becomes ``_``.
-    """
-    if domain is None:
-        return ""
-    return "_" + re.sub(r"[^A-Z0-9]", "_", domain.upper())
-
-
-@dataclass(frozen=True)
-class SyncNames:
-    """The Actions variable and secret names one workspace's workflow reads."""
-
-    url_variable: str
-    workspace_variable: str
-    token_secret: str
-
-    @classmethod
-    def for_domain(cls, domain: str | None) -> SyncNames:
-        suffix = secret_suffix(domain)
-        return cls(
-            url_variable=f"WMILL_URL{suffix}",
-            workspace_variable=f"WMILL_WORKSPACE{suffix}",
-            token_secret=f"WMILL_TOKEN{suffix}",
-        )
-
-
-def explain_disabled(key_prefix: str = DEFAULT_KEY_PREFIX) -> str:
-    """What ``__main__`` logs when a stack has no GitHub sync configured."""
-    project = key_prefix.split(":", 1)[0]
-    return (
-        f"GitHub sync not configured: set {key_prefix}.repository (and .owner) and the secrets "
-        f"{project}:{GITHUB_TOKEN_KEY} and {project}:{WORKSPACE_TOKEN_KEY} to declare this "
-        "workspace's sync workflow, wmill.yaml and Actions secrets (see docs/github-sync.md)"
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Args
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EnvironmentArgs:
-    """A GitHub environment that holds the workspace token and gates the sync job.
-
-    Reviewers are numeric GitHub user and team ids (the API takes ids, not logins).
-    """
-
-    name: str
-    reviewer_users: tuple[int, ...] = ()
-    reviewer_teams: tuple[int, ...] = ()
-    prevent_self_review: bool = False
-    protected_branches_only: bool = False
-
-
-@dataclass(frozen=True)
-class GitHubSyncArgs:
-    """Typed ``githubSync`` stack config for one workspace.
-
-    ``domain`` is None for the platform workspace; it decides default names and the suffix of
-    the Actions secrets (``WMILL_TOKEN`` vs ``WMILL_TOKEN_FINANCIAL``).
-    """
-
-    workspace_id: str
-    domain: str | None
-    repository: str
-    owner: str
-    folder: str
-    workflow_file: str
-    cli_version: str
-    branch: str = "main"
-    runs_on: tuple[str, ...] = ("ubuntu-latest",)
-    node_version: str = DEFAULT_NODE_VERSION
-    environment: EnvironmentArgs | None = None
-    overwrite_workflow: bool = True
-    manage_wmill_yaml: bool = True
-    overwrite_wmill_yaml: bool = False
-    key_prefix: str = field(default=DEFAULT_KEY_PREFIX, compare=False)
-
-    @property
-    def names(self) -> SyncNames:
-        return SyncNames.for_domain(self.domain)
-
-    @property
-    def workflow_path(self) -> str:
-        return f"{WORKFLOWS_DIR}/{self.workflow_file}"
-
-    @property
-    def wmill_yaml_path(self) -> str:
-        return f"{self.folder}/wmill.yaml"
-
-    @property
-    def project(self) -> str:
-        return self.key_prefix.split(":", 1)[0]
-
-    @classmethod
-    def from_config(
-        cls,
-        data: Mapping[str, Any] | None,
-        *,
-        workspace_id: str,
-        domain: str | None,
-        windmill_version: str,
-        key_prefix: str = DEFAULT_KEY_PREFIX,
-    ) -> GitHubSyncArgs | None:
-        """Parse the ``githubSync`` object; None when no repository is configured.
-
-        Every error is a ConfigError naming the full key, e.g.
-        ``homeops-windmill:githubSync.environment.reviewers.users[0]``.
-        """
-        section = Section(data, key_prefix)
-        section.reject_unknown(
-            (
-                "repository",
-                "owner",
-                "branch",
-                "folder",
-                "workflowFile",
-                "runsOn",
-                "nodeVersion",
-                "cliVersion",
-                "environment",
-                "overwriteWorkflow",
-                "manageWmillYaml",
-                "overwriteWmillYaml",
-            )
-        )
-        repository = section.str(
-            "repository",
-            None,
-            pattern=_REPO_RE,
-            pattern_help="must be the repository name only (the owner goes in owner)",
-        )
-        if repository is None:
-            return None
-
-        # Both come from the caller's own (already validated) config, so a bad one is a bug here.
-        if domain is not None and not re.fullmatch(_DOMAIN_RE, domain):
-            raise ValueError(f"domain must match {_DOMAIN_RE}, got {domain!r}")
-        if not re.fullmatch(_WORKSPACE_RE, workspace_id) or len(workspace_id) > 50:
-            raise ValueError(f"workspace_id is not a Windmill workspace id: {workspace_id!r}")
-
-        owner = section.str("owner", pattern=_OWNER_RE, pattern_help="must be a GitHub user or organisation login")
-        branch = section.str("branch", "main", pattern=_BRANCH_RE, pattern_help="must be a branch name")
-        default_folder = PLATFORM_FOLDER if domain is None else f"subprojects/{domain}/windmill"
-        folder = section.str(
-            "folder",
-            default_folder,
-            pattern=_FOLDER_RE,
-            pattern_help="must be a repository-relative folder without '..', leading or trailing '/'",
-        )
-        default_file = PLATFORM_WORKFLOW_FILE if domain is None else f"{domain}-sync.yml"
-        workflow_file = section.str(
-            "workflowFile",
-            default_file,
-            pattern=_WORKFLOW_FILE_RE,
-            pattern_help=f"must be a file name ending in .yml or .yaml (it is placed in {WORKFLOWS_DIR})",
-        )
-        runs_on = _parse_runs_on(section)
-        node_version = section.str(
-            "nodeVersion",
-            DEFAULT_NODE_VERSION,
-            pattern=_NODE_RE,
-            pattern_help="must be a Node.js version such as 22 or 22.11.0",
-        )
-        cli_version = _parse_cli_version(section, windmill_version)
-        environment = _parse_environment(section.section("environment"))
-        return cls(
-            workspace_id=workspace_id,
-            domain=domain,
-            repository=repository,
-            owner=owner,
-            branch=branch,
-            folder=folder,
-            workflow_file=workflow_file,
-            runs_on=runs_on,
-            node_version=node_version,
-            cli_version=cli_version,
-            environment=environment,
-            overwrite_workflow=section.bool("overwriteWorkflow", True),
-            manage_wmill_yaml=section.bool("manageWmillYaml", True),
-            overwrite_wmill_yaml=section.bool("overwriteWmillYaml", False),
-            key_prefix=key_prefix,
-        )
-
-
-def _parse_runs_on(section: Section) -> tuple[str, ...]:
-    value = section.data.get("runsOn")
-    key = section.key("runsOn")
-    if value is None:
-        return ("ubuntu-latest",)
-    labels = [value] if isinstance(value, str) else value
-    if not isinstance(labels, list) or not labels:
-        raise ConfigError(key, "must be a runner label or a non-empty list of labels")
-    return tuple(
-        check_str(
-            f"{key}[{i}]" if not isinstance(value, str) else key,
-            label,
-            pattern=_RUNNER_LABEL_RE,
-            pattern_help="must be a runner label such as ubuntu-latest or self-hosted",
-        )
-        for i, label in enumerate(labels)
-    )
-
-
-def _parse_cli_version(section: Section, windmill_version: str) -> str:
-    explicit = section.str(
-        "cliVersion", None, pattern=_SEMVER_RE, pattern_help="must be an exact version such as 1.819.0"
-    )
-    if explicit is not None:
-        return explicit
-    # Image tags are written "1.819.0" or "v1.819.0"; npm versions have no "v".
-    derived = windmill_version.removeprefix("v") if isinstance(windmill_version, str) else ""
-    if not re.fullmatch(_SEMVER_RE, derived):
-        raise ConfigError(
-            section.key("cliVersion"),
-            f"is required: the Windmill version {windmill_version!r} is not an exact x.y.z release, "
-            "so the windmill-cli pin cannot be derived from it",
-        )
-    return derived
-
-
-def _parse_environment(section: Section) -> EnvironmentArgs | None:
-    if not section.data:
-        return None
-    section.reject_unknown(("name", "reviewers", "preventSelfReview", "protectedBranchesOnly"))
-    name = section.str("name", pattern=r"[A-Za-z0-9._ -]{1,255}", pattern_help="must be a GitHub environment name")
-    reviewers = section.section("reviewers")
-    reviewers.reject_unknown(("users", "teams"))
-
-    def ids(kind: str) -> tuple[int, ...]:
-        values = reviewers.list(kind, [])
-        if len(values) > 6:
-            raise ConfigError(reviewers.key(kind), f"GitHub allows at most 6 reviewers, got {len(values)}")
-        return tuple(check_int(f"{reviewers.key(kind)}[{i}]", v, minimum=1) for i, v in enumerate(values))
-
-    return EnvironmentArgs(
-        name=name,
-        reviewer_users=ids("users"),
-        reviewer_teams=ids("teams"),
-        prevent_self_review=section.bool("preventSelfReview", False),
-        protected_branches_only=section.bool("protectedBranchesOnly", False),
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -482,24 +209,12 @@ def render_wmill_yaml(args: GitHubSyncArgs) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def read_github_token(project: str = PROJECT) -> pulumi.Output[str]:
-    """The ``githubToken`` secret; a ConfigError naming the key when it is missing."""
-    token = pulumi.Config(project).get_secret(GITHUB_TOKEN_KEY)
-    if token is None:
-        raise ConfigError(
-            f"{project}:{GITHUB_TOKEN_KEY}",
-            "is required when githubSync.repository is set "
-            f"(pulumi config set --secret {GITHUB_TOKEN_KEY} <fine-grained token>)",
-        )
-    return token
-
-
 class GitHubSync(pulumi.ComponentResource):
     """The GitHub side of one workspace's sync: workflow, wmill.yaml, Actions secrets and variables.
 
-    Everything is created through an explicit GitHub provider built from ``args.owner`` and the
-    ``githubToken`` secret (or ``github_token``), so the ambient ``GITHUB_TOKEN`` of a CI runner
-    is never used by accident.
+    Everything is created through an explicit GitHub provider built from ``args.owner`` and
+    ``github_token`` (the stack's ``githubToken`` secret), so the ambient ``GITHUB_TOKEN`` of a CI
+    runner is never used by accident.
     """
 
     workflow_path: pulumi.Output[str]
@@ -513,17 +228,15 @@ class GitHubSync(pulumi.ComponentResource):
         *,
         windmill_url: pulumi.Input[str],
         workspace_token: pulumi.Input[str],
-        github_token: pulumi.Input[str] | None = None,
+        github_token: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        # Read before registering, so a missing token fails without a half-declared component.
-        token = github_token if github_token is not None else read_github_token(args.project)
         super().__init__("homeops:github:GitHubSync", name, None, opts)
         names = args.names
         provider = github.Provider(
             f"{name}-github",
             owner=args.owner,
-            token=pulumi.Output.secret(token),
+            token=pulumi.Output.secret(github_token),
             opts=pulumi.ResourceOptions(parent=self),
         )
         child = pulumi.ResourceOptions(parent=self, provider=provider)

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from .validation import ConfigError, ConfigErrors, Section, check_str
+from .config.errors import ConfigError, ConfigErrors
+from .config.values import Section, check_str
 from .windmill.base import Connection
 from .windmill.tokens import Token, TokenArgs
 from .windmill.variables import Variable, VariableArgs

@@ -19,9 +19,10 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from .github_sync import GitHubSyncArgs
+from .config.errors import ConfigError, ConfigErrors
+from .config.github_sync import GitHubSyncArgs
+from .config.values import check_int, check_str
 from .platform_link import PlatformLinkArgs
-from .validation import ConfigError, ConfigErrors, check_int, check_str
 from .windmill.base import validate_url
 from .windmill_stack import WindmillStackArgs
 from .workspace import WindmillWorkspaceArgs
@@ -72,6 +73,7 @@ class Settings:
     platform_stack: str
     windmill_stack: WindmillStackArgs | None
     github_sync: GitHubSyncArgs | None
+    github_token: pulumi.Output[str] | None
     sync_token: pulumi.Output[str] | None
     platform_link: PlatformLinkArgs | None
 
@@ -223,6 +225,7 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
         platform_stack=platform_stack,
         windmill_stack=windmill_stack,
         github_sync=github_sync,
+        github_token=config.get_secret("githubToken") if github_sync else None,
         # Without wmillSyncToken, the workspace component mints a token limited to the workspace.
         sync_token=config.get_secret("wmillSyncToken") if github_sync and raw("wmillSyncToken") else None,
         platform_link=platform_link,

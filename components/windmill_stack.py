@@ -29,7 +29,8 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from components.validation import ConfigError, ConfigErrors, Section, check_int, check_str
+from components.config.errors import ConfigError, ConfigErrors
+from components.config.values import Section, check_int, check_str
 from components.windmill.readiness import ReadinessGate
 
 T = TypeVar("T")

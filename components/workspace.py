@@ -23,7 +23,8 @@ from typing import Any
 
 import pulumi
 
-from .validation import ConfigError, ConfigErrors, Section, check_str
+from .config.errors import ConfigError, ConfigErrors
+from .config.values import Section, check_str
 from .windmill.base import ITEM_PATH_RULE, WORKSPACE_ID_RULE, Connection, validate_workspace_id
 from .windmill.folders import Folder, FolderArgs
 from .windmill.groups import Group, GroupArgs

@@ -13,7 +13,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from components import github_sync as gs
-from components.validation import ConfigError
+from components.config import github_sync as sync_config
+from components.config.errors import ConfigErrors
 
 WINDMILL_VERSION = "v1.819.0"
 WINDMILL_URL = "https://windmill.home.example"
@@ -45,13 +46,13 @@ WORKSPACES: list[tuple[str, str, str | None, dict[str, Any]]] = [
 
 def parse(data: dict[str, Any] | None, *, domain: str | None = None, version: str = WINDMILL_VERSION) -> Any:
     workspace = "homeops-platform" if domain is None else f"homeops-{domain}"
-    return gs.GitHubSyncArgs.from_config(data, workspace_id=workspace, domain=domain, windmill_version=version)
+    return sync_config.GitHubSyncArgs.from_config(data, workspace_id=workspace, domain=domain, windmill_version=version)
 
 
-def args_for(name: str) -> gs.GitHubSyncArgs:
+def args_for(name: str) -> sync_config.GitHubSyncArgs:
     for component, workspace, domain, data in WORKSPACES:
         if component == name:
-            args = gs.GitHubSyncArgs.from_config(
+            args = sync_config.GitHubSyncArgs.from_config(
                 data, workspace_id=workspace, domain=domain, windmill_version=WINDMILL_VERSION
             )
             assert args is not None
@@ -119,7 +120,7 @@ def test_full_config() -> None:
     assert args.cli_version == "1.650.2"
     assert args.overwrite_wmill_yaml is True
     assert args.overwrite_workflow is False
-    assert args.environment == gs.EnvironmentArgs(
+    assert args.environment == sync_config.EnvironmentArgs(
         name="windmill",
         reviewer_users=(101, 102),
         reviewer_teams=(7,),
@@ -183,18 +184,26 @@ def test_config_errors_name_the_key(data: dict[str, Any], version: str, key: str
         # An empty environment object is the same as none, not an error.
         assert parse(data, version=version).environment is None
         return
-    with pytest.raises(ConfigError) as error:
+    with pytest.raises(ConfigErrors) as error:
         parse(data, version=version)
-    assert error.value.key == f"homeops-windmill:{key}"
+    assert error.value.keys == {f"homeops-windmill:{key}"}
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(ConfigErrors) as error:
+        parse({"repository": "HomeOps", "branch": "a..b", "runsOn": [], "overwriteWmillYaml": "yes", "repo": "x"})
+    assert error.value.keys == {
+        f"homeops-windmill:githubSync.{key}" for key in ("repo", "owner", "branch", "runsOn", "overwriteWmillYaml")
+    }
 
 
 def test_bad_domain_or_workspace_is_rejected() -> None:
     with pytest.raises(ValueError, match="domain"):
-        gs.GitHubSyncArgs.from_config(
+        sync_config.GitHubSyncArgs.from_config(
             {"repository": "r", "owner": "o"}, workspace_id="w", domain="Bad Domain", windmill_version="1.0.0"
         )
     with pytest.raises(ValueError, match="workspace_id"):
-        gs.GitHubSyncArgs.from_config(
+        sync_config.GitHubSyncArgs.from_config(
             {"repository": "r", "owner": "o"}, workspace_id="a b", domain=None, windmill_version="1.0.0"
         )
 
@@ -204,14 +213,14 @@ def test_bad_domain_or_workspace_is_rejected() -> None:
     [(None, ""), ("financial", "_FINANCIAL"), ("smart-home", "_SMART_HOME"), ("media2", "_MEDIA2")],
 )
 def test_secret_names(domain: str | None, suffix: str) -> None:
-    names = gs.SyncNames.for_domain(domain)
-    assert names == gs.SyncNames(f"WMILL_URL{suffix}", f"WMILL_WORKSPACE{suffix}", f"WMILL_TOKEN{suffix}")
+    names = sync_config.SyncNames.for_domain(domain)
+    assert names == sync_config.SyncNames(f"WMILL_URL{suffix}", f"WMILL_WORKSPACE{suffix}", f"WMILL_TOKEN{suffix}")
     for name in (names.url_variable, names.workspace_variable, names.token_secret):
         assert re.fullmatch(r"[A-Z][A-Z0-9_]*", name)
 
 
 def test_explain_disabled_names_the_keys() -> None:
-    message = gs.explain_disabled()
+    message = sync_config.explain_disabled()
     assert message.startswith("GitHub sync not configured: set homeops-windmill:githubSync.repository")
     assert "homeops-windmill:githubToken" in message
     assert "homeops-windmill:wmillSyncToken" in message
@@ -234,7 +243,7 @@ def test_workflow_structure(name: str) -> None:
     args = args_for(name)
     text = gs.render_workflow(args)
     wf = load_workflow(text)
-    suffix = gs.secret_suffix(args.domain)
+    suffix = sync_config.secret_suffix(args.domain)
 
     # The text is a dump of the data: parsing it gives the document back.
     assert wf == gs.build_workflow(args)
@@ -357,12 +366,9 @@ class Recorder(pulumi.runtime.Mocks):
 def mocks() -> Iterator[Recorder]:
     recorder = Recorder()
     pulumi.runtime.set_mocks(recorder, project="homeops-windmill", stack="platform", preview=False)
-    pulumi.runtime.set_all_config(
-        {"homeops-windmill:githubToken": GITHUB_TOKEN},
-        secret_keys=["homeops-windmill:githubToken"],
-    )
-    yield recorder
+    # No stack config at all: the component takes everything, the GitHub token included, as arguments.
     pulumi.runtime.set_all_config({})
+    yield recorder
 
 
 def secret_value(value: Any) -> Any:
@@ -394,6 +400,7 @@ def declare_all(recorder: Recorder) -> None:
                 args_for(name),
                 windmill_url=WINDMILL_URL,
                 workspace_token=WORKSPACE_TOKENS[name],
+                github_token=GITHUB_TOKEN,
             )
 
     # The decorator waits for every registration, so assertions run after it (pulumi-notes §14.2).
@@ -405,7 +412,7 @@ def test_resources_per_workspace(mocks: Recorder) -> None:
 
     for name, workspace, domain, _data in WORKSPACES:
         args = args_for(name)
-        suffix = gs.secret_suffix(domain)
+        suffix = sync_config.secret_suffix(domain)
 
         workflow = mocks.named(f"{name}-workflow").inputs
         assert workflow["repository"] == "HomeOps"
@@ -487,7 +494,8 @@ def test_environment_holds_the_token(mocks: Recorder) -> None:
 
     @pulumi.runtime.test
     def run() -> None:
-        gs.GitHubSync("financial", args, windmill_url=WINDMILL_URL, workspace_token=WORKSPACE_TOKENS["financial"])
+        gs.GitHubSync("financial", args, windmill_url=WINDMILL_URL, workspace_token=WORKSPACE_TOKENS["financial"],
+                      github_token=GITHUB_TOKEN)
 
     run()
     environment = mocks.named("financial-environment")
@@ -514,8 +522,9 @@ def test_existing_wmill_yaml_can_be_overwritten_or_left_alone(mocks: Recorder) -
 
     @pulumi.runtime.test
     def run() -> None:
-        gs.GitHubSync("media", overwrite, windmill_url=WINDMILL_URL, workspace_token="t1")
-        gs.GitHubSync("financial", unmanaged, windmill_url=WINDMILL_URL, workspace_token="t2")
+        gs.GitHubSync("media", overwrite, windmill_url=WINDMILL_URL, workspace_token="t1", github_token=GITHUB_TOKEN)
+        gs.GitHubSync("financial", unmanaged, windmill_url=WINDMILL_URL, workspace_token="t2",
+                      github_token=GITHUB_TOKEN)
 
     run()
     assert mocks.named("media-wmill-yaml").inputs["overwriteOnCreate"] is True
@@ -524,29 +533,18 @@ def test_existing_wmill_yaml_can_be_overwritten_or_left_alone(mocks: Recorder) -
 
 
 def test_not_configured_is_none_and_the_explanation_names_the_key() -> None:
-    assert gs.GitHubSyncArgs.from_config(
+    assert sync_config.GitHubSyncArgs.from_config(
         {}, workspace_id="homeops-platform", domain=None, windmill_version=WINDMILL_VERSION
     ) is None
-    assert "homeops-windmill:githubSync.repository" in gs.explain_disabled()
+    assert "homeops-windmill:githubSync.repository" in sync_config.explain_disabled()
 
 
-def test_the_github_token_is_read_from_config(mocks: Recorder) -> None:
-    pulumi.runtime.set_all_config(
-        {"homeops-windmill:githubToken": GITHUB_TOKEN}, secret_keys=["homeops-windmill:githubToken"]
-    )
-
+def test_the_github_token_reaches_only_the_github_provider_as_a_secret(mocks: Recorder) -> None:
     @pulumi.runtime.test
     def run() -> None:
         gs.GitHubSync("platform", args_for("platform"), windmill_url=WINDMILL_URL,
-                      workspace_token=WORKSPACE_TOKENS["platform"])
+                      workspace_token=WORKSPACE_TOKENS["platform"], github_token=GITHUB_TOKEN)
 
     run()
     assert secret_value(mocks.named("platform-token").inputs["value"]) == WORKSPACE_TOKENS["platform"]
     assert secret_value(mocks.named("platform-github").inputs["token"]) == GITHUB_TOKEN
-
-
-def test_a_missing_github_token_is_a_config_error_naming_the_key(mocks: Recorder) -> None:
-    pulumi.runtime.set_all_config({})
-    with pytest.raises(ConfigError) as error:
-        gs.GitHubSync("platform", args_for("platform"), windmill_url=WINDMILL_URL, workspace_token="t")
-    assert error.value.key == "homeops-windmill:githubToken"

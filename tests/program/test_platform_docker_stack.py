@@ -124,7 +124,7 @@ def test_an_operator_token_takes_precedence_over_the_bootstrap_token() -> None:
 def test_without_bootstrap_token_the_platform_stack_needs_windmill_token() -> None:
     import pytest
 
-    from components.validation import ConfigErrors
+    from components.config.errors import ConfigErrors
 
     config = load_stack_config("platform")
     config["homeops-windmill:windmillStack"] = {"enabled": True, "bootstrapToken": False}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.validation import ConfigErrors
+from components.config.errors import ConfigErrors
 from testkit.mocking import is_secret, plaintext_leaks, unwrap_secrets
 from testkit.program import FINANCIAL_SECRETS, PLATFORM_OUTPUTS, PLATFORM_SECRETS, load_stack_config, run_program
 
@@ -306,7 +306,7 @@ def test_a_stack_without_github_sync_declares_no_github_resource_and_says_so(
 ) -> None:
     import pulumi
 
-    from components.github_sync import explain_disabled
+    from components.config.github_sync import explain_disabled
 
     messages: list[str] = []
     monkeypatch.setattr(pulumi.log, "info", lambda message, *args, **kwargs: messages.append(message))

@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.validation import ConfigError, ConfigErrors
+from components.config.errors import ConfigError, ConfigErrors
 from components.windmill.readiness import ReadinessGate
 from components.windmill_stack import (
     DEFAULT_CADDY_IMAGE,

@@ -1,8 +1,9 @@
-"""Typed reading of stack configuration, with errors that name the config key.
+"""Typed reading of stack configuration values, with errors that name the config key.
 
-Every component parses its own section of stack config into typed Args with these helpers, so
-a bad input fails at preview with a message such as
-``homeops-windmill:windmillStack.workers[1].replicas: must be an integer >= 0, got -1``.
+The parsers of this package read every section of stack config through these helpers, so a bad
+input fails at preview with a message such as
+``homeops-windmill:windmillStack.workerGroups[1].replicas: must be an integer >= 0, got -1``.
+Each kind of value (string, integer, boolean) is checked by exactly one function here.
 """
 
 from __future__ import annotations
@@ -11,31 +12,11 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+from .errors import ConfigError
+
 T = TypeVar("T")
 
 _MISSING: Any = object()
-
-
-class ConfigError(ValueError):
-    """A stack configuration value is missing or invalid.
-
-    ``key`` is the full config key path (``project:key.sub[0].field``) so an operator can find and
-    fix the exact entry; the message never contains the offending value when the key is secret.
-    """
-
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key}: {problem}")
-        self.key = key
-        self.problem = problem
-
-
-class ConfigErrors(ValueError):
-    """Several configuration problems, reported together so one preview shows all of them."""
-
-    def __init__(self, errors: list[ConfigError]) -> None:
-        lines = "\n".join(f"  - {e}" for e in errors)
-        super().__init__(f"invalid stack configuration ({len(errors)} problem(s)):\n{lines}")
-        self.errors = errors
 
 
 class Section:
@@ -107,12 +88,7 @@ class Section:
         return check_int(self.key(name), value, minimum=minimum, maximum=maximum)
 
     def bool(self, name: str, default: Any = _MISSING) -> Any:
-        value = self._get(name, default)
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        raise ConfigError(self.key(name), f"must be true or false, got {value!r}")
+        return check_bool(self.key(name), self._get(name, default))
 
     def section(self, name: str, *, required: bool = False) -> Section:
         value = self.data.get(name)
@@ -187,15 +163,12 @@ def check_int(key: str, value: Any, *, minimum: int | None = None, maximum: int 
     return value
 
 
-def collect(checks: Iterable[Callable[[], Any]]) -> None:
-    """Run independent checks and raise all of their ConfigErrors at once."""
-    errors: list[ConfigError] = []
-    for check in checks:
-        try:
-            check()
-        except ConfigError as error:
-            errors.append(error)
-        except ConfigErrors as many:
-            errors.extend(many.errors)
-    if errors:
-        raise ConfigErrors(errors)
+def check_bool(key: str, value: Any) -> bool:
+    """The one boolean rule: true/false, as YAML booleans or as the strings the CLI writes with
+    ``pulumi config set --path`` (any case). Anything else, ``"yes"`` or ``1`` included, is refused,
+    so a value can never count as on by accident."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ConfigError(key, f"must be true or false, got {value!r}")
