@@ -46,6 +46,7 @@ from pulumi.dynamic import (
 )
 
 from .client import ConnectionSettings, WindmillClient
+from .pickling import leaves_pickler_as_found
 
 PROVIDER_KEY = "__provider"
 CONNECTION_FIELDS = ("api_url", "api_token")
@@ -409,6 +410,7 @@ class Connection:
 class WindmillResource(pulumi.dynamic.Resource):
     """Program-side base of Windmill resources: wires connection inputs and secret outputs."""
 
+    @leaves_pickler_as_found  # the SDK's serializer leaks a pickler patch per registration
     def __init__(
         self,
         provider: WindmillProvider,

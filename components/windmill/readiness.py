@@ -33,6 +33,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from .pickling import leaves_pickler_as_found
+
 DEFAULT_TIMEOUT_SECONDS = 120.0
 DEFAULT_INTERVAL_SECONDS = 2.0
 # One request must never use the whole budget: a hung TCP connect would otherwise hide every
@@ -177,6 +179,7 @@ class ReadinessGate(pulumi.dynamic.Resource, module="windmill", name="ReadinessG
     expected_version: pulumi.Output[str | None]
     version: pulumi.Output[str]
 
+    @leaves_pickler_as_found  # the SDK's serializer leaks a pickler patch per registration
     def __init__(
         self,
         resource_name: str,
