@@ -14,9 +14,10 @@ Every stack also declares its GitHub sync workflow when a repository is configur
 import pulumi
 
 from components.config.github_sync import explain_disabled
+from components.config.schema import PLATFORM_WORKSPACE
+from components.config.settings import load_settings
 from components.github_sync import GitHubSync
 from components.platform_link import PlatformLink
-from components.settings import PLATFORM_WORKSPACE, load_settings
 from components.windmill.base import Connection
 from components.windmill_stack import WindmillStack
 from components.workspace import WindmillWorkspace
@@ -26,7 +27,8 @@ ready_after: list[pulumi.Resource] = []
 platform_workspace: pulumi.Input[str] = PLATFORM_WORKSPACE
 
 if settings.is_platform:
-    windmill = WindmillStack("windmill", settings.windmill_stack) if settings.windmill_stack else None
+    stack_args = settings.windmill_stack
+    windmill = WindmillStack("windmill", stack_args) if stack_args is not None and stack_args.enabled else None
     if windmill is not None:
         url: pulumi.Input[str] = windmill.api_url  # what this program calls (may be an SSH tunnel)
         public_url: pulumi.Input[str] = windmill.public_url
@@ -34,9 +36,9 @@ if settings.is_platform:
         pulumi.export("windmillInternalUrl", windmill.internal_url)
         pulumi.export("postgresConnectionString", windmill.database_url)
     else:
-        url = public_url = settings.windmill_url
+        url = public_url = settings.connection.url
     # An operator's token wins; a fresh Docker-hosted instance starts with the generated one.
-    token = settings.windmill_token
+    token = settings.connection.token
     if token is None and windmill is not None:
         token = windmill.bootstrap_token
     # Domain stacks read these through their StackReference to this stack.
@@ -44,10 +46,10 @@ if settings.is_platform:
     pulumi.export("windmillApiUrl", url)
     pulumi.export("windmillToken", token)
     pulumi.export("windmillVersion", windmill.windmill_version if windmill else settings.windmill_version)
-elif settings.windmill_url:
+elif settings.connection.url:
     # A domain on an instance the platform stack does not manage.
-    url = public_url = settings.windmill_url
-    token = settings.windmill_token
+    url = public_url = settings.connection.url
+    token = settings.connection.token
 else:
     platform = pulumi.StackReference(settings.platform_stack)
     url = platform.require_output("windmillApiUrl")

@@ -7,6 +7,7 @@ only place config reaches into the provider package for them.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from components.windmill.base import (
@@ -26,16 +27,24 @@ from .values import check_str
 
 __all__ = [
     "DELETION_MODES",
+    "FOLDER_NAME",
+    "FOLDER_NAME_HELP",
     "ITEM_PATH_RULE",
     "MAX_VALUE_LENGTH",
     "MEMBER_ROLES",
     "WORKSPACE_ID_RULE",
+    "check_folder_item_path",
     "check_item_path",
     "check_url",
     "check_workspace_id",
     "references",
     "validate_workspace_id",
 ]
+
+# Folder names (Windmill's folders.name check). The provider declares the same rule on Folder.name.
+FOLDER_NAME = r"[a-zA-Z_0-9]+"
+FOLDER_NAME_HELP = "may contain only letters, digits and '_' (Windmill refuses hyphens in folder names)"
+FOLDER_ITEM_PATH_HELP = "must be a path f/<folder>/<name>"
 
 
 def _raise_on(problem: str | None, key: str) -> None:
@@ -62,3 +71,12 @@ def check_url(key: str, value: Any) -> str:
     check_str(key, value)
     _raise_on(validate_url(value), key)
     return str(value)
+
+
+def check_folder_item_path(key: str, value: Any) -> str:
+    """An item path inside a folder, ``f/<folder>/<name>``: the item path rule plus a folder."""
+    path = check_str(key, value)
+    parts = path.split("/")
+    if validate_item_path(path) or parts[0] != "f" or not re.fullmatch(FOLDER_NAME, parts[1]):
+        raise ConfigError(key, f"{FOLDER_ITEM_PATH_HELP}, got {path!r}")
+    return path

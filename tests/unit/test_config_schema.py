@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.settings import DEFAULTS, SECRET_KEYS
+from components.config.schema import DEFAULTS, SECRET_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_FILE = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())

@@ -1,0 +1,133 @@
+"""``platformLink``: what one domain may run in the platform workspace and the platform in the domain.
+
+The HomeOps architecture allows the platform to trigger a domain's flows and a domain to call the
+platform's shared services, and forbids a domain calling another domain. The parser enforces that
+at load time: only domain stacks declare a link, the service token is always for the platform
+workspace, and trigger flows and the domain's token variable must lie in the domain's own folders.
+No key can name another domain's workspace, so a domain-to-domain credential cannot be expressed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import Problems, collected
+from .rules import check_folder_item_path
+from .schema import key as config_key
+from .values import Section
+
+
+@dataclass(frozen=True)
+class PlatformLinkArgs:
+    """What a domain may run in the platform (``service_*``) and what the platform may run in the
+    domain (``trigger_flows``), and where each token is stored."""
+
+    domain: str
+    domain_workspace: str
+    platform_workspace: str
+    service_variable: str | None = None
+    service_flows: tuple[str, ...] = ()
+    service_scripts: tuple[str, ...] = ()
+    trigger_variable: str | None = None
+    trigger_flows: tuple[str, ...] = ()
+
+    @property
+    def service_scopes(self) -> list[str]:
+        return [f"jobs:run:flows:{p}" for p in self.service_flows] + [
+            f"jobs:run:scripts:{p}" for p in self.service_scripts
+        ]
+
+    @property
+    def trigger_scopes(self) -> list[str]:
+        return [f"jobs:run:flows:{p}" for p in self.trigger_flows]
+
+    @staticmethod
+    def from_config(
+        data: object,
+        *,
+        role: str,
+        domain: str | None,
+        domain_workspace: str,
+        domain_folders: set[str],
+        platform_workspace: str,
+        key: str = config_key("platformLink"),
+        problems: Problems | None = None,
+    ) -> PlatformLinkArgs | None:
+        """Parse ``platformLink``; None when it is empty or has problems (recorded in ``problems``;
+        without one, they are raised together as ConfigErrors)."""
+        if problems is None:
+            return collected(lambda found: PlatformLinkArgs.from_config(
+                data, role=role, domain=domain, domain_workspace=domain_workspace, domain_folders=domain_folders,
+                platform_workspace=platform_workspace, key=key, problems=found,
+            ))
+        root = problems.check(lambda: Section(data, key))
+        if root is None or not root.data:
+            return None
+        if role != "domain" or domain is None:
+            problems.add(key, "only domain stacks declare platformLink: the platform triggers domain flows and "
+                         "domains call platform services through the tokens each domain provisions")
+            return None
+        with problems.scope() as found:
+            link = _LinkParser(root, domain_folders, found).parse(domain, domain_workspace, platform_workspace)
+        return None if found else link
+
+
+class _LinkParser:
+    """Reads one platformLink config, recording every problem in ``problems``."""
+
+    def __init__(self, root: Section, domain_folders: set[str], problems: Problems) -> None:
+        self.root = root
+        self.folders = domain_folders
+        self.problems = problems
+        problems.check(lambda: root.reject_unknown(["services", "triggers"]))
+
+    def parse(self, domain: str, domain_workspace: str, platform_workspace: str) -> PlatformLinkArgs:
+        services = self.section("services", ["variable", "flows", "scripts"])
+        triggers = self.section("triggers", ["variable", "flows"])
+        service_flows = self.paths(services, "flows")
+        service_scripts = self.paths(services, "scripts")
+        trigger_flows = self.paths(triggers, "flows", own=True)
+        return PlatformLinkArgs(
+            domain=domain, domain_workspace=domain_workspace, platform_workspace=platform_workspace,
+            service_variable=(
+                self.variable(services, None, own=True) if service_flows or service_scripts else None
+            ),
+            service_flows=service_flows,
+            service_scripts=service_scripts,
+            trigger_variable=(
+                self.variable(triggers, f"f/deployment/{domain}_trigger_token", own=False) if trigger_flows else None
+            ),
+            trigger_flows=trigger_flows,
+        )
+
+    def section(self, name: str, allowed: list[str]) -> Section:
+        section = self.problems.check(lambda: self.root.section(name), Section({}, self.root.key(name)))
+        self.problems.check(lambda: section.reject_unknown(allowed))
+        return section
+
+    def _own_folder(self, key: str, path: str, what: str) -> None:
+        if path.split("/")[1] not in self.folders:
+            self.problems.add(
+                key, f"{what} must be in this domain's own folders ({', '.join(sorted(self.folders))}); got {path!r}"
+            )
+
+    def paths(self, section: Section, name: str, *, own: bool = False) -> tuple[str, ...]:
+        found: list[str] = []
+        for i, value in enumerate(self.problems.check(lambda: section.list(name, []), [])):
+            key = f"{section.key(name)}[{i}]"
+            path = self.problems.check(lambda key=key, value=value: check_folder_item_path(key, value))
+            if path is None:
+                continue
+            if own:
+                self._own_folder(key, path, "the platform may only trigger flows that")
+            found.append(path)
+        return tuple(found)
+
+    def variable(self, section: Section, default: str | None, *, own: bool) -> str | None:
+        path = self.problems.check(lambda: section.parse("variable", check_folder_item_path, default))
+        if path is None:
+            if section.data.get("variable") is None:  # absent, not invalid (that is recorded already)
+                self.problems.add(section.key("variable"), "is required: where the token is stored")
+        elif own:
+            self._own_folder(section.key("variable"), path, "the variable")
+        return path

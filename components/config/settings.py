@@ -1,0 +1,285 @@
+"""Stack config -> the typed, validated ``Settings`` the program runs on.
+
+``load_settings()`` reads every key Pulumi.yaml declares (with its defaults), decides the stack's
+role and parses each section into the Args its component takes. Every problem goes to one
+collector and all of them are reported together, each naming its config key::
+
+    invalid stack configuration (2 problem(s)):
+      - homeops-windmill:domain: is required when role is 'domain' …
+      - homeops-windmill:workspace.variables[1].secret: homeops-windmill:secrets.fmp_api_key is not set …
+
+Secret values are only ever handled as secret Outputs; messages name secrets, never show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.windmill_stack import WindmillStackArgs
+
+from .errors import ConfigError, Problems
+from .github_sync import GitHubSyncArgs
+from .platform_link import PlatformLinkArgs
+from .rules import check_url
+from .schema import (
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_PLATFORM_STACK,
+    DEFAULT_READ_TIMEOUT_SECONDS,
+    DEFAULT_WINDMILL_VERSION,
+    DEFAULTS,
+    DOMAIN_PATTERN,
+    PLATFORM_WORKSPACE,
+    PROJECT,
+    ROLES,
+    SECRET_KEYS,
+    key,
+)
+from .values import Section, check_int, check_str
+from .workspace import WindmillWorkspaceArgs
+
+
+@dataclass(frozen=True)
+class ApiConnection:
+    """How the program reaches the Windmill API, from stack config: the one source of each setting.
+
+    ``url`` and ``token`` are None when the stack takes them elsewhere (the Docker stack it runs,
+    or the platform stack's outputs).
+    """
+
+    url: str | None
+    token: pulumi.Output[str] | None
+    connect_timeout_seconds: int = DEFAULT_CONNECT_TIMEOUT_SECONDS
+    read_timeout_seconds: int = DEFAULT_READ_TIMEOUT_SECONDS
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything ``__main__.py`` needs, validated."""
+
+    project: str
+    role: str
+    domain: str | None
+    workspace: WindmillWorkspaceArgs
+    secrets: dict[str, pulumi.Output[str]]
+    connection: ApiConnection
+    windmill_version: str
+    platform_stack: str
+    windmill_stack: WindmillStackArgs | None
+    github_sync: GitHubSyncArgs | None
+    github_token: pulumi.Output[str] | None
+    sync_token: pulumi.Output[str] | None
+    platform_link: PlatformLinkArgs | None
+
+    @property
+    def mints_sync_token(self) -> bool:
+        return self.github_sync is not None and self.sync_token is None
+
+    @property
+    def is_platform(self) -> bool:
+        return self.role == "platform"
+
+    def key(self, name: str) -> str:
+        return f"{self.project}:{name}"
+
+
+class _Reader:
+    """Raw stack config values by key, with Pulumi.yaml's defaults filled in."""
+
+    def __init__(self, config: pulumi.Config) -> None:
+        self.config = config
+
+    def __call__(self, name: str) -> Any:
+        default = DEFAULTS[name]
+        value = self.config.get_object(name) if isinstance(default, dict) else self.config.get(name)
+        return default if value is None else value
+
+    def secret(self, name: str) -> pulumi.Output[str] | None:
+        """A credential key as a secret Output, or None when it is not set."""
+        return self.config.get_secret(name) if self(name) else None
+
+
+def load_settings(config: pulumi.Config | None = None) -> Settings:
+    """Read and validate the stack config; raise ConfigErrors listing every problem."""
+    raw = _Reader(config or pulumi.Config(PROJECT))
+    problems = Problems()
+    role, domain = _role_and_domain(raw, problems)
+    connection = _connection(raw, problems)
+    version = problems.check(lambda: check_str(
+        key("windmillVersion"), raw("windmillVersion"), pattern=r"\d+\.\d+\.\d+",
+        pattern_help="must be a pinned Windmill release such as 1.819.0 (not main or latest)",
+    ), DEFAULT_WINDMILL_VERSION)
+    platform_stack = problems.check(lambda: check_str(
+        key("platformStack"), raw("platformStack"), pattern=r"[\w.-]+(/[\w.-]+){0,2}",
+        pattern_help="must be a stack name such as organization/homeops-windmill/platform",
+    ), DEFAULT_PLATFORM_STACK)
+    secrets = _secrets(raw, problems)
+    workspace = _workspace(raw, problems, role, domain, set(secrets))
+    platform_link = _platform_link(raw, problems, role, domain, workspace)
+    windmill_stack = _windmill_stack(raw, problems, role, version)
+    version = windmill_stack.version if windmill_stack is not None else version
+    _check_instance(raw, problems, role, windmill_stack)
+    github_sync = _github_sync(raw, problems, domain, workspace, version)
+    problems.errors.extend(_plain_credentials(raw))
+    problems.raise_if_any()
+    assert workspace is not None  # no problems means it parsed
+    return Settings(
+        project=PROJECT, role=role, domain=domain, workspace=workspace,
+        secrets={name: pulumi.Output.secret(value) for name, value in secrets.items()},
+        connection=connection, windmill_version=version, platform_stack=platform_stack,
+        windmill_stack=windmill_stack, github_sync=github_sync,
+        github_token=raw.secret("githubToken") if github_sync else None,
+        # Without wmillSyncToken, the workspace component mints a token limited to the workspace.
+        sync_token=raw.secret("wmillSyncToken") if github_sync else None,
+        platform_link=platform_link,
+    )
+
+
+def _role_and_domain(raw: _Reader, problems: Problems) -> tuple[str, str | None]:
+    role = problems.check(lambda: check_str(key("role"), raw("role"), choices=ROLES)) or "platform"
+    if role == "domain":
+        return role, problems.check(lambda: _domain(key("domain"), raw("domain")))
+    if raw("domain"):
+        problems.add(key("domain"), "is only for domain stacks (role: domain); remove it")
+    return role, None
+
+
+def _domain(name: str, value: Any) -> str:
+    if not value:
+        raise ConfigError(name, "is required when role is 'domain' (e.g. financial, media)")
+    check_str(name, value, pattern=DOMAIN_PATTERN,
+              pattern_help="must be lowercase letters and digits, starting with a letter (e.g. financial)")
+    if value == "platform":
+        raise ConfigError(name, "'platform' is the platform stack's role, not a domain")
+    return str(value)
+
+
+def _connection(raw: _Reader, problems: Problems) -> ApiConnection:
+    url = raw("windmillUrl") or None
+    if url is not None:
+        url = problems.check(lambda: check_url(key("windmillUrl"), url).rstrip("/"), url)
+
+    def timeout(name: str) -> int:
+        return problems.check(lambda: check_int(key(name), raw(name), minimum=1, maximum=600), DEFAULTS[name])
+
+    return ApiConnection(
+        url=url,
+        token=raw.secret("windmillToken"),
+        connect_timeout_seconds=timeout("windmillConnectTimeoutSeconds"),
+        read_timeout_seconds=timeout("windmillReadTimeoutSeconds"),
+    )
+
+
+def _secrets(raw: _Reader, problems: Problems) -> dict[str, str]:
+    """The named secret values that are usable; a bad entry is named, never shown."""
+    values = raw("secrets")
+    if not isinstance(values, dict):
+        problems.add(key("secrets"), "must be an object of named secret values")
+        return {}
+    for name, value in values.items():
+        if not isinstance(value, str) or not value:
+            problems.add(f"{key('secrets')}.{name}", "must be a non-empty string (value not shown)")
+    return {name: value for name, value in sorted(values.items()) if isinstance(value, str) and value}
+
+
+def _workspace(
+    raw: _Reader, problems: Problems, role: str, domain: str | None, secret_names: set[str]
+) -> WindmillWorkspaceArgs | None:
+    default_id = PLATFORM_WORKSPACE if role == "platform" else (f"homeops-{domain}" if domain else None)
+    workspace = WindmillWorkspaceArgs.from_config(
+        raw("workspace"), secret_names=secret_names, default_id=default_id,
+        key=key("workspace"), secrets_key=key("secrets"), problems=problems,
+    )
+    if workspace is not None and role == "domain" and workspace.id == PLATFORM_WORKSPACE:
+        problems.add(key("workspace.id"), f"a domain stack cannot manage {PLATFORM_WORKSPACE!r}")
+    return workspace
+
+
+def _platform_link(
+    raw: _Reader, problems: Problems, role: str, domain: str | None, workspace: WindmillWorkspaceArgs | None
+) -> PlatformLinkArgs | None:
+    if workspace is None:
+        return None
+    link = PlatformLinkArgs.from_config(
+        raw("platformLink"), role=role, domain=domain, domain_workspace=workspace.id,
+        domain_folders={f.name for f in workspace.folders}, platform_workspace=PLATFORM_WORKSPACE,
+        key=key("platformLink"), problems=problems,
+    )
+    taken = {v.path for v in workspace.variables} | {r.path for r in workspace.resources}
+    if link is not None and link.service_variable in taken:
+        problems.add(
+            key("platformLink.services.variable"),
+            f"{link.service_variable!r} is already a variable or resource of {key('workspace')}",
+        )
+    return link
+
+
+def _windmill_stack(raw: _Reader, problems: Problems, role: str, version: str) -> WindmillStackArgs | None:
+    """The Docker stack's Args when ``windmillStack.enabled`` is true, else None (nothing else in
+    the section is read then, so a disabled section keeps whatever it holds)."""
+    data = raw("windmillStack")
+    section = problems.check(lambda: Section(data, key("windmillStack")))
+    if section is None or not problems.check(lambda: section.bool("enabled", False), False):
+        return None
+    if role != "platform":
+        problems.add(key("windmillStack"), "only the platform stack runs Windmill; remove it from this domain stack")
+        return None
+    return problems.check(lambda: WindmillStackArgs.from_config({"version": version, **data}, key("windmillStack")))
+
+
+def _check_instance(raw: _Reader, problems: Problems, role: str, stack: WindmillStackArgs | None) -> None:
+    """Every stack knows which instance it manages, and with which token."""
+    url_set, token_set = bool(raw("windmillUrl")), bool(raw("windmillToken"))
+    if role == "platform" and not url_set and stack is None:
+        problems.add(key("windmillUrl"), "is required on the platform stack unless windmillStack.enabled is true")
+    if role == "platform" and not token_set and not (stack is not None and stack.bootstrap_token):
+        problems.add(
+            key("windmillToken"),
+            "is required on the platform stack (unless windmillStack.enabled with bootstrapToken): an API "
+            "token of a Windmill superadmin; run pulumi config set --secret windmillToken <token>",
+        )
+    if role == "domain" and url_set != token_set:
+        problems.add(
+            key("windmillToken" if url_set else "windmillUrl"),
+            "set both windmillUrl and windmillToken to use an instance directly, or neither to read them "
+            f"from the platform stack ({key('platformStack')})",
+        )
+
+
+def _github_sync(
+    raw: _Reader, problems: Problems, domain: str | None, workspace: WindmillWorkspaceArgs | None, version: str
+) -> GitHubSyncArgs | None:
+    if workspace is None:
+        return None
+    sync = GitHubSyncArgs.from_config(
+        raw("githubSync"), workspace_id=workspace.id, domain=domain, windmill_version=version,
+        key_prefix=key("githubSync"), problems=problems,
+    )
+    if sync is not None and not raw("githubToken"):
+        problems.add(
+            key("githubToken"),
+            "is required when githubSync.repository is set; run pulumi config set --secret githubToken <token>",
+        )
+    return sync
+
+
+def _plain_credentials(raw: _Reader) -> list[ConfigError]:
+    """Credential keys set without --secret: refused, since the value sits unencrypted in the stack file.
+
+    Pulumi.yaml cannot declare these optional keys ``secret: true`` (the CLI would refuse their plain
+    default), so the program enforces it; the message names the key and the fix, never the value.
+    """
+    from pulumi.runtime.config import is_config_secret
+
+    problems = []
+    for name in sorted(SECRET_KEYS):
+        full = key(name)
+        if raw(name) and not is_config_secret(full):
+            path = " --path 'secrets.<name>'" if name == "secrets" else ""
+            problems.append(ConfigError(
+                full, f"holds a credential but is stored in plain text; set it again with "
+                f"pulumi config set --secret{path} {name if not path else ''}".rstrip() + " (value not shown)",
+            ))
+    return problems
