@@ -18,8 +18,6 @@ from typing import Any
 
 import pulumi
 
-from components.windmill_stack import WindmillStackArgs
-
 from .errors import ConfigError, Problems
 from .github_sync import GitHubSyncArgs
 from .platform_link import PlatformLinkArgs
@@ -38,6 +36,7 @@ from .schema import (
     key,
 )
 from .values import Section, check_int, check_str
+from .windmill_stack import WindmillStackArgs
 from .workspace import WindmillWorkspaceArgs
 
 
@@ -226,7 +225,7 @@ def _windmill_stack(raw: _Reader, problems: Problems, role: str, version: str) -
     if role != "platform":
         problems.add(key("windmillStack"), "only the platform stack runs Windmill; remove it from this domain stack")
         return None
-    return problems.check(lambda: WindmillStackArgs.from_config({"version": version, **data}, key("windmillStack")))
+    return WindmillStackArgs.from_config({"version": version, **data}, key("windmillStack"), problems)
 
 
 def _check_instance(raw: _Reader, problems: Problems, role: str, stack: WindmillStackArgs | None) -> None:

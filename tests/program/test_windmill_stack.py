@@ -10,16 +10,13 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.config.docker_values import DEFAULT_CADDY_IMAGE
 from components.config.errors import ConfigError, ConfigErrors
+from components.config.schema import DEFAULT_WINDMILL_VERSION
+from components.config.windmill_stack import WindmillStackArgs
+from components.config.windmill_stack_parts import required_connections
 from components.windmill.readiness import ReadinessGate
-from components.windmill_stack import (
-    DEFAULT_CADDY_IMAGE,
-    DEFAULT_WINDMILL_VERSION,
-    WindmillStack,
-    WindmillStackArgs,
-    render_caddyfile,
-    required_connections,
-)
+from components.windmill_stack import WindmillStack, render_caddyfile
 from testkit.mocking import MockEnvironment, install_mocks, is_secret, plaintext_leaks
 
 PASSWORD = "GeneratedPassw0rdForTheMockEngine42"
@@ -532,11 +529,18 @@ def test_connection_rule_default_grows_with_the_fleet():
     assert big.postgres.max_connections == 255
 
 
+def only_problem(config: dict[str, Any], key_prefix: str = PREFIX) -> ConfigError:
+    """The one problem ``config`` has (a bad value must not drag in unrelated problems)."""
+    with pytest.raises(ConfigErrors) as raised:
+        WindmillStackArgs.from_config(config, key_prefix)
+    [error] = raised.value.errors
+    return error
+
+
 def test_connection_rule_refuses_too_few_connections():
-    with pytest.raises(ConfigError) as raised:
-        WindmillStackArgs.from_config({"postgres": {"maxConnections": 69}})
-    assert raised.value.key == f"{PREFIX}.postgres.maxConnections"
-    assert "at least 70" in str(raised.value)
+    error = only_problem({"postgres": {"maxConnections": 69}})
+    assert error.key == f"{PREFIX}.postgres.maxConnections"
+    assert "at least 70" in str(error)
     assert WindmillStackArgs.from_config({"postgres": {"maxConnections": 70}}).postgres.max_connections == 70
 
 
@@ -605,11 +609,10 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize(("config", "key", "fragment"), BAD_INPUTS, ids=[f"{k}:{f}" for _, k, f in BAD_INPUTS])
 def test_bad_input_names_the_key(config, key, fragment):
-    with pytest.raises(ConfigError) as raised:
-        WindmillStackArgs.from_config(config)
-    assert raised.value.key == f"{PREFIX}.{key}"
-    assert str(raised.value).startswith(f"{PREFIX}.{key}: ")
-    assert fragment in raised.value.problem
+    error = only_problem(config)
+    assert error.key == f"{PREFIX}.{key}"
+    assert str(error).startswith(f"{PREFIX}.{key}: ")
+    assert fragment in error.problem
 
 
 def test_independent_problems_are_reported_together():
@@ -620,9 +623,7 @@ def test_independent_problems_are_reported_together():
 
 
 def test_custom_key_prefix_is_used_in_messages():
-    with pytest.raises(ConfigError) as raised:
-        WindmillStackArgs.from_config({"version": "main"}, key_prefix="other:stack")
-    assert raised.value.key == "other:stack.version"
+    assert only_problem({"version": "main"}, key_prefix="other:stack").key == "other:stack.version"
 
 
 def test_defaults_when_config_is_missing():
