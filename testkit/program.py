@@ -23,11 +23,10 @@ import pulumi
 import yaml
 from pulumi.runtime.mocks import MockResourceArgs
 
+from components.config.schema import PROJECT, SECRET_KEYS
 from testkit.mocking import MockEnvironment, install_mocks
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT = "homeops-windmill"
-SECRET_CONFIG_KEYS = ("windmillToken", "secrets", "githubToken", "wmillSyncToken")
 
 StackOutputs = Mapping[str, Any]
 
@@ -135,7 +134,7 @@ def run_program(
     values = {k if ":" in k else f"{PROJECT}:{k}": v for k, v in config.items()}
     values.update({f"{PROJECT}:{k}" if ":" not in k else k: v for k, v in (secrets or {}).items()})
     secret_keys = [
-        k for k in values if k.split(":", 1)[1] in SECRET_CONFIG_KEYS and k.split(":", 1)[1] not in plain_keys
+        k for k in values if k.split(":", 1)[1] in SECRET_KEYS and k.split(":", 1)[1] not in plain_keys
     ]
     pulumi.runtime.set_all_config({k: _config_value(v) for k, v in values.items()}, secret_keys)
 

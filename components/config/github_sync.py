@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import ConfigError, Problems, collected
 from .rules import validate_workspace_id
-from .schema import DOMAIN_PATTERN, key
+from .schema import DEFAULT_WINDMILL_VERSION, DOMAIN_PATTERN, key
 from .values import Section, check_int, check_str
 
 DEFAULT_KEY_PREFIX = key("githubSync")
@@ -233,7 +233,8 @@ def _parse_runs_on(section: Section) -> tuple[str, ...]:
 
 def _parse_cli_version(section: Section, windmill_version: str) -> str:
     explicit = section.str(
-        "cliVersion", None, pattern=_SEMVER_RE, pattern_help="must be an exact version such as 1.819.0"
+        "cliVersion", None, pattern=_SEMVER_RE,
+        pattern_help=f"must be an exact version such as {DEFAULT_WINDMILL_VERSION}",
     )
     if explicit is not None:
         return explicit

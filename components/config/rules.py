@@ -1,82 +1,102 @@
-"""The Windmill rules config shares with the dynamic provider, imported from where they are defined.
+"""The Windmill naming rules, applied to stack config: each rule is the provider's own.
 
-Config checks ids, paths and names at load time with the provider's own rules (the provider checks
-them again in ``check``), so a rule is written once, in ``components/windmill/``. This module is the
-only place config reaches into the provider package for them.
+``components/windmill/rules.py`` writes every Windmill rule once (ids, item paths, folder, group,
+member and resource-type names, the instance URL, the API timeouts); the provider's ``check`` uses
+it and so does config, through this module, so a bad id or path fails at load time with its config
+key and the same explanation. This is the only config module that reaches into the provider package.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any
 
-from components.windmill.base import (
-    ITEM_PATH_RULE,
-    WORKSPACE_ID_RULE,
+from components.windmill.readiness import DEFAULT_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
+from components.windmill.rules import (
+    BUILTIN_GROUP,
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_READ_TIMEOUT_SECONDS,
+    DELETION_MODES,
+    FOLDER_ITEM_PATH_RULE,
+    MAX_TIMEOUT_SECONDS,
+    MAX_VARIABLE_VALUE_LENGTH,
+    MAX_WORKSPACE_NAME_LENGTH,
+    MEMBER_ROLES,
+    Validator,
+    folder_of,
+    references,
+    validate_color,
+    validate_email,
+    validate_folder_name,
+    validate_group_name,
+    validate_instance_url,
     validate_item_path,
-    validate_url,
+    validate_principal,
+    validate_resource_type_name,
     validate_workspace_id,
 )
-from components.windmill.members import ROLES as MEMBER_ROLES
-from components.windmill.resources import references
-from components.windmill.variables import MAX_VALUE_LENGTH
-from components.windmill.workspaces import DELETION_MODES
 
 from .errors import ConfigError
 from .values import check_str
 
 __all__ = [
+    "BUILTIN_GROUP",
+    "DEFAULT_CONNECT_TIMEOUT_SECONDS",
+    "DEFAULT_READ_TIMEOUT_SECONDS",
     "DELETION_MODES",
-    "FOLDER_NAME",
-    "FOLDER_NAME_HELP",
-    "ITEM_PATH_RULE",
-    "MAX_VALUE_LENGTH",
+    "MAX_TIMEOUT_SECONDS",
+    "MAX_VARIABLE_VALUE_LENGTH",
+    "MAX_WORKSPACE_NAME_LENGTH",
     "MEMBER_ROLES",
-    "WORKSPACE_ID_RULE",
+    "READINESS_INTERVAL_SECONDS",
+    "READINESS_TIMEOUT_SECONDS",
+    "check_color",
+    "check_email",
     "check_folder_item_path",
+    "check_folder_name",
+    "check_group_name",
     "check_item_path",
+    "check_principal",
+    "check_resource_type_name",
     "check_url",
     "check_workspace_id",
+    "folder_of",
     "references",
     "validate_workspace_id",
 ]
 
-# Folder names (Windmill's folders.name check). The provider declares the same rule on Folder.name.
-FOLDER_NAME = r"[a-zA-Z_0-9]+"
-FOLDER_NAME_HELP = "may contain only letters, digits and '_' (Windmill refuses hyphens in folder names)"
-FOLDER_ITEM_PATH_HELP = "must be a path f/<folder>/<name>"
+# The readiness gate's defaults, as whole seconds for config.
+READINESS_TIMEOUT_SECONDS = int(DEFAULT_TIMEOUT_SECONDS)
+READINESS_INTERVAL_SECONDS = int(DEFAULT_INTERVAL_SECONDS)
 
 
-def _raise_on(problem: str | None, key: str) -> None:
-    if problem:
-        raise ConfigError(key, problem)
+def _checker(validate: Validator) -> Callable[[str, Any], str]:
+    """A config check from a provider rule: a string the rule accepts, or a ConfigError naming ``key``."""
+
+    def check(key: str, value: Any) -> str:
+        check_str(key, value)
+        problem = validate(value)
+        if problem:
+            raise ConfigError(key, problem)
+        return str(value)
+
+    return check
 
 
-def check_workspace_id(key: str, value: Any) -> str:
-    """A Windmill workspace id (the provider's rule), or a ConfigError naming ``key``."""
-    check_str(key, value)
-    _raise_on(validate_workspace_id(value), key)
-    return str(value)
+def _validate_folder_item_path(value: Any) -> str | None:
+    folder = folder_of(value)
+    if validate_item_path(value) or folder is None or validate_folder_name(folder):
+        return f"{FOLDER_ITEM_PATH_RULE}, got {value!r}"
+    return None
 
 
-def check_item_path(key: str, value: Any) -> str:
-    """A Windmill item path such as ``f/<folder>/<name>`` (the provider's rule)."""
-    check_str(key, value)
-    _raise_on(validate_item_path(value), key)
-    return str(value)
-
-
-def check_url(key: str, value: Any) -> str:
-    """The root URL of a Windmill instance (the provider's rule for ``api_url``)."""
-    check_str(key, value)
-    _raise_on(validate_url(value), key)
-    return str(value)
-
-
-def check_folder_item_path(key: str, value: Any) -> str:
-    """An item path inside a folder, ``f/<folder>/<name>``: the item path rule plus a folder."""
-    path = check_str(key, value)
-    parts = path.split("/")
-    if validate_item_path(path) or parts[0] != "f" or not re.fullmatch(FOLDER_NAME, parts[1]):
-        raise ConfigError(key, f"{FOLDER_ITEM_PATH_HELP}, got {path!r}")
-    return path
+check_workspace_id = _checker(validate_workspace_id)
+check_item_path = _checker(validate_item_path)
+check_folder_item_path = _checker(_validate_folder_item_path)
+check_url = _checker(validate_instance_url)
+check_color = _checker(validate_color)
+check_folder_name = _checker(validate_folder_name)
+check_principal = _checker(validate_principal)
+check_group_name = _checker(validate_group_name)
+check_email = _checker(validate_email)
+check_resource_type_name = _checker(validate_resource_type_name)

@@ -1,9 +1,10 @@
 """The project's config schema: Pulumi.yaml, read once, is the single source of keys and defaults.
 
 The Pulumi CLI checks stack files against ``config:`` in Pulumi.yaml and fills in its defaults; the
-program reads the same declarations here, so the project name, every key, every default (the
-Windmill release, the API timeouts, …) is written in one place. A test keeps the README's
-configuration reference equal to it.
+program reads the same declarations here, so the project name, every key and every default (the
+Windmill release among them) is written in one place. The API timeout defaults are the provider's
+(``components/windmill/rules.py``); a test keeps Pulumi.yaml equal to them, and the README's
+configuration reference equal to the schema.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ DEFAULTS: dict[str, Any] = {key: entry["default"] for key, entry in SCHEMA.items
 SECRET_KEYS = frozenset({"windmillToken", "secrets", "githubToken", "wmillSyncToken"})
 
 DEFAULT_WINDMILL_VERSION: str = DEFAULTS["windmillVersion"]
-DEFAULT_CONNECT_TIMEOUT_SECONDS: int = DEFAULTS["windmillConnectTimeoutSeconds"]
-DEFAULT_READ_TIMEOUT_SECONDS: int = DEFAULTS["windmillReadTimeoutSeconds"]
 DEFAULT_PLATFORM_STACK: str = DEFAULTS["platformStack"]
 
 ROLES = ("platform", "domain")

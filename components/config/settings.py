@@ -21,11 +21,9 @@ import pulumi
 from .errors import ConfigError, Problems
 from .github_sync import GitHubSyncArgs
 from .platform_link import PlatformLinkArgs
-from .rules import check_url
+from .rules import DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_READ_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, check_url
 from .schema import (
-    DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_PLATFORM_STACK,
-    DEFAULT_READ_TIMEOUT_SECONDS,
     DEFAULT_WINDMILL_VERSION,
     DEFAULTS,
     DOMAIN_PATTERN,
@@ -108,7 +106,7 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
     connection = _connection(raw, problems)
     version = problems.check(lambda: check_str(
         key("windmillVersion"), raw("windmillVersion"), pattern=r"\d+\.\d+\.\d+",
-        pattern_help="must be a pinned Windmill release such as 1.819.0 (not main or latest)",
+        pattern_help=f"must be a pinned Windmill release such as {DEFAULT_WINDMILL_VERSION} (not main or latest)",
     ), DEFAULT_WINDMILL_VERSION)
     platform_stack = problems.check(lambda: check_str(
         key("platformStack"), raw("platformStack"), pattern=r"[\w.-]+(/[\w.-]+){0,2}",
@@ -161,7 +159,8 @@ def _connection(raw: _Reader, problems: Problems) -> ApiConnection:
         url = problems.check(lambda: check_url(key("windmillUrl"), url).rstrip("/"), url)
 
     def timeout(name: str) -> int:
-        return problems.check(lambda: check_int(key(name), raw(name), minimum=1, maximum=600), DEFAULTS[name])
+        return problems.check(lambda: check_int(key(name), raw(name), minimum=1, maximum=MAX_TIMEOUT_SECONDS),
+                              DEFAULTS[name])
 
     return ApiConnection(
         url=url,

@@ -16,6 +16,7 @@ from typing import Any
 
 from .docker_values import parse_docker_host, parse_url, parse_windmill_version
 from .errors import Problems, collected
+from .rules import READINESS_INTERVAL_SECONDS, READINESS_TIMEOUT_SECONDS
 from .schema import DEFAULT_WINDMILL_VERSION, key
 from .values import Section, check_str
 from .windmill_stack_parts import (
@@ -159,8 +160,10 @@ def _basics(root: Section, problems: Problems) -> dict[str, Any]:
             "logMaxSize", "20m", pattern=r"\d+[kmg]", pattern_help="must be a json-file log size such as 20m"
         ), "20m"),
         "log_max_file": check(lambda: root.int("logMaxFile", 10, minimum=1, maximum=100), 10),
-        "readiness_timeout_seconds": check(lambda: readiness.int("timeoutSeconds", 120, minimum=5, maximum=900), 120),
-        "readiness_interval_seconds": check(lambda: readiness.int("intervalSeconds", 2, minimum=1, maximum=60), 2),
+        "readiness_timeout_seconds": check(lambda: readiness.int(
+            "timeoutSeconds", READINESS_TIMEOUT_SECONDS, minimum=5, maximum=900), READINESS_TIMEOUT_SECONDS),
+        "readiness_interval_seconds": check(lambda: readiness.int(
+            "intervalSeconds", READINESS_INTERVAL_SECONDS, minimum=1, maximum=60), READINESS_INTERVAL_SECONDS),
     }
 
 

@@ -21,21 +21,26 @@ from typing import Any, TypeVar
 from .errors import ConfigError, Problems, collected
 from .rules import (
     DELETION_MODES,
-    FOLDER_NAME,
-    FOLDER_NAME_HELP,
-    MAX_VALUE_LENGTH,
+    MAX_VARIABLE_VALUE_LENGTH,
+    MAX_WORKSPACE_NAME_LENGTH,
     MEMBER_ROLES,
+    check_color,
+    check_email,
+    check_folder_name,
+    check_group_name,
     check_item_path,
+    check_principal,
+    check_resource_type_name,
     check_workspace_id,
+    folder_of,
     references,
 )
 from .schema import key as config_key
-from .values import Section, check_str
+from .values import Section
 
 T = TypeVar("T")
 
 SECRET_NAME = r"[A-Za-z_][A-Za-z0-9_]*"  # noqa: S105 - a name pattern, not a secret
-PRINCIPAL = r"[ug]/[\w.@+-]+"
 _WORKSPACE_KEYS = (
     "id", "name", "color", "deletionMode", "adopt", "folders", "members", "groups", "resourceTypes",
     "variables", "resources",
@@ -178,8 +183,8 @@ class _WorkspaceParser:
         self._check_paths_and_references(variables, resources)
         return WindmillWorkspaceArgs(
             id=ws_id,
-            name=check(lambda: root.str("name", ws_id or "", max_length=50)) or ws_id,
-            color=check(lambda: root.str("color", None, pattern=r"#[0-9a-fA-F]{6}", pattern_help="must be #rrggbb")),
+            name=check(lambda: root.str("name", ws_id or "", max_length=MAX_WORKSPACE_NAME_LENGTH)) or ws_id,
+            color=check(lambda: root.parse("color", check_color, None)),
             deletion_mode=check(lambda: root.str("deletionMode", "archive", choices=DELETION_MODES), "archive"),
             adopt=bool(check(lambda: root.bool("adopt", False))),
             folders=folders, members=members, groups=groups, resource_types=types,
@@ -210,9 +215,7 @@ class _WorkspaceParser:
 
     def _group(self, s: Section, member_emails: set[str]) -> GroupSpec:
         s.reject_unknown(["name", "summary", "members"])
-        name = s.str("name", pattern=r"[\w-]+", pattern_help="may contain only letters, digits, '_' and '-'")
-        if name == "all":
-            raise ConfigError(s.key("name"), "'all' is Windmill's built-in group and cannot be managed")
+        name = s.parse("name", check_group_name)
         members = s.list("members", [])
         for i, email in enumerate(members):
             if email not in member_emails:
@@ -226,7 +229,7 @@ class _WorkspaceParser:
         s.reject_unknown(["path", "description", "secret", "value"])
         path = _path_in_folders(s, folders)
         secret = s.str("secret", None, pattern=SECRET_NAME, pattern_help="must name an entry of secrets")
-        value = s.str("value", None, max_length=MAX_VALUE_LENGTH)
+        value = s.str("value", None, max_length=MAX_VARIABLE_VALUE_LENGTH)
         if (secret is None) == (value is None):
             raise ConfigError(s.path, "set exactly one of 'secret' (a name in secrets) or 'value' (plain text)")
         if secret is not None and secret not in self.secret_names:
@@ -240,7 +243,7 @@ class _WorkspaceParser:
     def _resource(self, s: Section, folders: set[str], types: set[str]) -> ResourceSpec:
         s.reject_unknown(["path", "type", "value", "description"])
         path = _path_in_folders(s, folders)
-        resource_type = s.str("type", pattern=r"[\w-]{1,50}", pattern_help="must be a resource type name")
+        resource_type = s.parse("type", check_resource_type_name)
         if resource_type.startswith("c_") and resource_type not in types:
             raise ConfigError(
                 s.key("type"), f"custom type {resource_type!r} is not declared in {self.root.key('resourceTypes')}"
@@ -277,15 +280,14 @@ def _folder(s: Section) -> FolderSpec:
     s.reject_unknown(["name", "summary", "owners", "extraPerms"])
     owners = s.list("owners", [])
     for i, owner in enumerate(owners):
-        check_str(f"{s.key('owners')}[{i}]", owner, pattern=PRINCIPAL, pattern_help="must be u/<username> or g/<group>")
+        check_principal(f"{s.key('owners')}[{i}]", owner)
     perms = s.mapping("extraPerms", {})
     for principal, write in perms.items():
-        check_str(f"{s.key('extraPerms')}.{principal}", principal, pattern=PRINCIPAL,
-                  pattern_help="keys must be u/<username> or g/<group>")
+        check_principal(f"{s.key('extraPerms')}.{principal}", principal)
         if not isinstance(write, bool):
             raise ConfigError(f"{s.key('extraPerms')}.{principal}", "must be true (write) or false (read)")
     return FolderSpec(
-        name=s.str("name", pattern=FOLDER_NAME, pattern_help=FOLDER_NAME_HELP),
+        name=s.parse("name", check_folder_name),
         summary=s.str("summary", ""),
         owners=tuple(owners),
         extra_perms=perms,
@@ -295,8 +297,7 @@ def _folder(s: Section) -> FolderSpec:
 def _member(s: Section) -> MemberSpec:
     s.reject_unknown(["email", "role", "adopt"])
     return MemberSpec(
-        email=s.str("email", pattern=r"[^A-Z\s@]+@[^A-Z\s@]+\.[^A-Z\s@]+",
-                    pattern_help="must be a lowercase email address"),
+        email=s.parse("email", check_email),
         role=s.str("role", "developer", choices=MEMBER_ROLES),
         adopt=s.bool("adopt", False),
     )
@@ -308,16 +309,15 @@ def _resource_type(s: Section) -> ResourceTypeSpec:
     if schema.get("type", "object") != "object":
         raise ConfigError(s.key("schema.type"), "must be 'object': a resource value is an object")
     return ResourceTypeSpec(
-        name=s.str("name", pattern=r"[\w-]{1,50}", pattern_help="must be 1 to 50 letters, digits, '_' or '-'"),
+        name=s.parse("name", check_resource_type_name),
         schema=schema,
         description=s.str("description", ""),
     )
 
 
 def _path_in_folders(s: Section, folders: set[str]) -> str:
-    path = check_item_path(s.key("path"), s.str("path"))
-    parts = path.split("/")
-    if parts[0] != "f" or parts[1] not in folders:
+    path = s.parse("path", check_item_path)
+    if folder_of(path) not in folders:
         raise ConfigError(
             s.key("path"),
             f"must be under one of this workspace's folders (f/<folder>/…, folders: "

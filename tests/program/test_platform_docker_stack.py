@@ -139,3 +139,21 @@ def test_bootstrap_token_off_leaves_no_superadmin_secret_on_the_servers() -> Non
     assert run.env.names("random:index/randomPassword:RandomPassword") == ["windmill-db-password"]
     server = run.env.one(CONTAINER, "windmill-server-0")
     assert not any(e.startswith("SUPERADMIN_SECRET") for e in server.plain_inputs["envs"])
+
+
+def test_enabled_is_read_strictly_and_a_false_string_runs_no_docker_stack() -> None:
+    import pytest
+
+    from components.config.errors import ConfigErrors
+
+    config = {**load_stack_config("platform"), "homeops-windmill:windmillUrl": "https://windmill.example"}
+    for off in (False, "false", "False"):
+        config["homeops-windmill:windmillStack"] = {**config["homeops-windmill:windmillStack"], "enabled": off}
+        run = run_program(config, secrets=PLATFORM_SECRETS, stack="platform")
+        assert run.env.find("homeops:windmill:WindmillStack") == [], off
+        assert run.env.find(CONTAINER) == [], off
+        assert run.exports["windmillApiUrl"] == "https://windmill.example"
+    config["homeops-windmill:windmillStack"] = {"enabled": "yes"}
+    with pytest.raises(ConfigErrors) as caught:
+        run_program(config, secrets=PLATFORM_SECRETS, stack="platform")
+    assert caught.value.keys == {"homeops-windmill:windmillStack.enabled"}

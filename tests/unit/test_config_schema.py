@@ -8,14 +8,19 @@ machine.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
-from components.config.schema import DEFAULTS, SECRET_KEYS
+from components.config.schema import DEFAULT_WINDMILL_VERSION, DEFAULTS, PROJECT, SECRET_KEYS
+from components.config.settings import load_settings
+from components.windmill.rules import DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_READ_TIMEOUT_SECONDS
+from testkit.program import FINANCIAL_SECRETS, PLATFORM_SECRETS, load_stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_FILE = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
@@ -30,8 +35,46 @@ def test_project_file_runs_python_from_the_venv_on_a_local_backend() -> None:
     assert PROJECT_FILE["backend"]["url"] == "file://~"
 
 
-def test_schema_declares_exactly_the_keys_the_program_reads_with_the_same_defaults() -> None:
-    assert set(SCHEMA) == set(DEFAULTS)
+class RecordingConfig(pulumi.Config):
+    """Stack config that remembers every key the program reads."""
+
+    def __init__(self) -> None:
+        super().__init__(PROJECT)
+        self.read: set[str] = set()
+
+    def full_key(self, key: str) -> str:  # every get*/require* goes through it
+        self.read.add(key)
+        return super().full_key(key)
+
+
+def keys_read_by_the_program(stack: str, secrets: dict[str, Any]) -> set[str]:
+    values = {**load_stack_config(stack), **{f"{PROJECT}:{k}": v for k, v in secrets.items()}}
+    secret_keys = [f"{PROJECT}:{k}" for k in secrets]
+    pulumi.runtime.set_all_config(
+        {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()},
+        secret_keys,
+    )
+    try:
+        config = RecordingConfig()
+        load_settings(config)
+        return config.read
+    finally:
+        pulumi.runtime.set_all_config({})
+
+
+def test_the_program_reads_exactly_the_keys_the_schema_declares() -> None:
+    read = keys_read_by_the_program("platform", PLATFORM_SECRETS) | keys_read_by_the_program(
+        "financial", FINANCIAL_SECRETS
+    )
+    assert read == set(SCHEMA)
+
+
+def test_schema_entries_are_complete_and_the_program_uses_their_defaults() -> None:
+    assert PROJECT_FILE["name"] == PROJECT
+    assert SCHEMA["windmillVersion"]["default"] == DEFAULT_WINDMILL_VERSION
+    # The provider's own defaults, for a connection that does not say (components/windmill/rules.py).
+    assert SCHEMA["windmillConnectTimeoutSeconds"]["default"] == DEFAULT_CONNECT_TIMEOUT_SECONDS
+    assert SCHEMA["windmillReadTimeoutSeconds"]["default"] == DEFAULT_READ_TIMEOUT_SECONDS
     for key, entry in SCHEMA.items():
         assert entry["description"], key
         assert isinstance(entry["default"], TYPES[entry["type"]]), key
