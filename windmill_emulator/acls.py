@@ -23,8 +23,6 @@ from .groups import require_is_owner as require_group_owner
 LOC = "granular_acls.rs:70:10"
 # Item kinds the emulator has no table rows for: they exist on the server, so they are "not found".
 UNMODELLED_KINDS = {
-    "script",
-    "flow",
     "app",
     "raw_app",
     "http_trigger",
@@ -69,6 +67,15 @@ def _perms(ctx: Ctx, kind: str, path: str) -> dict[str, Any] | None:
     if kind == "group_":
         group = store.ws_groups(ws).get(path)
         return None if group is None else group.extra_perms
+    if kind == "script":
+        # ``UPDATE script SET extra_perms … WHERE path = $1``: every version of the path.
+        versions = [s for s in store.scripts.get(ws, []) if s.path == path]
+        for version in versions[:-1]:
+            version.extra_perms = versions[-1].extra_perms
+        return versions[-1].extra_perms if versions else None
+    if kind == "flow":
+        flow = store.flows.get(ws, {}).get(path)
+        return None if flow is None else flow.extra_perms
     if kind in UNMODELLED_KINDS:
         return None
     raise DbError(f'relation "{kind}" does not exist', location=LOC)

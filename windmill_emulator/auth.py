@@ -54,7 +54,8 @@ def authenticate(store: Store, config: Any, token: str | None, ws: str | None) -
     if row.expiration is not None and row.expiration < now():
         raise unauthorized()
     # windmill-api.md §2.3: the lookup is ``workspace_id IS NULL OR workspace_id = $2`` with $2 NULL
-    # on global routes, so a workspace-scoped token only works on /api/w/<that id>/… routes.
+    # on global routes, so a workspace-scoped token only works on /api/w/<that id>/… routes
+    # (windmill-labs/windmill backend/windmill-api-auth/src/auth.rs @ 186ebbf40f021ca1c9e8ab321e98702acf063a57).
     if row.workspace_id is not None and row.workspace_id != ws:
         raise unauthorized()
     row.last_used_at = now()

@@ -21,7 +21,22 @@ from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import acls, folders, groups, misc, resources, schedules, settings, users, variables, workspaces
+from . import (
+    acls,
+    cli_support,
+    export,
+    flows,
+    folders,
+    groups,
+    misc,
+    resources,
+    schedules,
+    scripts,
+    settings,
+    users,
+    variables,
+    workspaces,
+)
 from .auth import authenticate, extract_token
 from .framework import (
     JSON_CONTENT_TYPE_MSG,
@@ -112,7 +127,8 @@ class EmulatorConfig:
 def build_router() -> Router:
     """Every emulated endpoint."""
     router = Router()
-    for module in (misc, users, workspaces, groups, folders, variables, resources, schedules, settings, acls):
+    for module in (misc, users, workspaces, groups, folders, variables, resources, schedules, settings, acls,
+                   scripts, flows, export, cli_support):  # fmt: skip
         module.register(router)
     return router
 

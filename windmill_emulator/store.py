@@ -11,10 +11,13 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .crypto import rd_string
 from .framework import DbError, now
+
+if TYPE_CHECKING:
+    from .runnables import FlowRow, ScriptVersion
 
 DEFAULT_ADMIN_EMAIL = "admin@windmill.dev"
 DEFAULT_ADMIN_PASSWORD = "changeme"
@@ -195,6 +198,8 @@ class Store:
         self.resources: dict[str, dict[str, Resource]] = {}
         self.resource_types: dict[str, dict[str, ResourceType]] = {}
         self.schedules: dict[str, dict[str, dict[str, Any]]] = {}
+        self.scripts: dict[str, list[ScriptVersion]] = {}  # every deployed version, oldest first
+        self.flows: dict[str, dict[str, FlowRow]] = {}
         self.invites: dict[str, dict[str, Invite]] = {}
         self.global_settings: dict[str, Any] = {}
         self.audit: list[dict[str, Any]] = []
@@ -227,6 +232,8 @@ class Store:
             self.resource_types,
             self.schedules,
             self.invites,
+            self.scripts,
+            self.flows,
         ):
             table.pop(ws, None)
         for tok in [t for t, row in self.tokens.items() if row.workspace_id == ws]:

@@ -117,8 +117,12 @@ def new_token(store: Store, email: str, *, super_admin: bool, label: str | None 
 def create_token(ctx: Ctx) -> Response:
     """POST /api/users/tokens/create: 201, body = the token as plain text (§2.3)."""
     b = ctx.body
-    # windmill-api.md §2.3: the token inherits the creator's super_admin flag at creation time.
-    super_admin = ctx.store.is_super_admin_email(ctx.user.email, ctx.config.superadmin_secret)
+    # windmill-api.md §2.3: the token inherits the creator's super_admin flag at creation time,
+    # read from the ``password`` table (windmill-labs/windmill backend/windmill-api-auth/src/tokens.rs
+    # @ 2b8af5ddd48543bf785078a2972b2e54f3fff452, create_token_internal). The virtual SUPERADMIN_SECRET
+    # user has no row there, so its tokens are not superadmin tokens.
+    creator = ctx.store.users.get(ctx.user.email)
+    super_admin = bool(creator and creator.super_admin)
     token = new_token(
         ctx.store,
         ctx.user.email,
