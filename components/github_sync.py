@@ -27,7 +27,7 @@ import pulumi
 import pulumi_github as github
 import yaml
 
-from components.config.github_sync import GitHubSyncArgs
+from components.config.github_sync import EnvironmentArgs, GitHubSyncArgs
 
 
 @dataclass(frozen=True)
@@ -232,79 +232,93 @@ class GitHubSync(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("homeops:github:GitHubSync", name, None, opts)
-        names = args.names
+        self._name, self._args = name, args
         provider = github.Provider(
             f"{name}-github",
             owner=args.owner,
             token=pulumi.Output.secret(github_token),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        self._child = pulumi.ResourceOptions(parent=self, provider=provider)
+        values = self._actions_values(windmill_url, pulumi.Output.secret(workspace_token))
+        # Committing either file can start the workflow, so the values it reads come first.
+        self._files(pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=values)))
+        self.token_secret_name = pulumi.Output.from_input(args.names.token_secret)
+        self.register_outputs(
+            {
+                "workflowPath": self.workflow_path,
+                "wmillYamlPath": self.wmill_yaml_path,
+                "tokenSecretName": self.token_secret_name,
+            }
+        )
 
+    def _actions_values(self, windmill_url: pulumi.Input[str], token: pulumi.Output[str]) -> list[pulumi.Resource]:
+        """The Actions variables (URL, workspace) and the token secret the workflow reads."""
+        name, args, names = self._name, self._args, self._args.names
         url_variable = github.ActionsVariable(
             f"{name}-url",
             repository=args.repository,
             variable_name=names.url_variable,
             value=windmill_url,
-            opts=child,
+            opts=self._child,
         )
         workspace_variable = github.ActionsVariable(
             f"{name}-workspace",
             repository=args.repository,
             variable_name=names.workspace_variable,
             value=args.workspace_id,
-            opts=child,
+            opts=self._child,
         )
-        secret_value = pulumi.Output.secret(workspace_token)
         token_secret: pulumi.Resource
         if args.environment is None:
             token_secret = github.ActionsSecret(
                 f"{name}-token",
                 repository=args.repository,
                 secret_name=names.token_secret,
-                value=secret_value,
-                opts=child,
+                value=token,
+                opts=self._child,
             )
         else:
-            env = args.environment
-            environment = github.RepositoryEnvironment(
-                f"{name}-environment",
-                repository=args.repository,
-                environment=env.name,
-                prevent_self_review=env.prevent_self_review,
-                reviewers=(
-                    [
-                        github.RepositoryEnvironmentReviewerArgs(
-                            users=list(env.reviewer_users), teams=list(env.reviewer_teams)
-                        )
-                    ]
-                    if env.reviewer_users or env.reviewer_teams
-                    else None
-                ),
-                deployment_branch_policy=(
-                    github.RepositoryEnvironmentDeploymentBranchPolicyArgs(
-                        protected_branches=True, custom_branch_policies=False
-                    )
-                    if env.protected_branches_only
-                    else None
-                ),
-                opts=child,
-            )
             token_secret = github.ActionsEnvironmentSecret(
                 f"{name}-token",
                 repository=args.repository,
                 # The environment's output, so the secret waits for the environment to exist.
-                environment=environment.environment,
+                environment=self._environment(args.environment).environment,
                 secret_name=names.token_secret,
-                value=secret_value,
-                opts=child,
+                value=token,
+                opts=self._child,
             )
+        return [url_variable, workspace_variable, token_secret]
 
-        # Committing either file can start the workflow, so the values it reads come first.
-        after_secrets = pulumi.ResourceOptions.merge(
-            child,
-            pulumi.ResourceOptions(depends_on=[url_variable, workspace_variable, token_secret]),
+    def _environment(self, env: EnvironmentArgs) -> github.RepositoryEnvironment:
+        """The GitHub environment that holds the token and gates the sync job."""
+        return github.RepositoryEnvironment(
+            f"{self._name}-environment",
+            repository=self._args.repository,
+            environment=env.name,
+            prevent_self_review=env.prevent_self_review,
+            reviewers=(
+                [
+                    github.RepositoryEnvironmentReviewerArgs(
+                        users=list(env.reviewer_users), teams=list(env.reviewer_teams)
+                    )
+                ]
+                if env.reviewer_users or env.reviewer_teams
+                else None
+            ),
+            deployment_branch_policy=(
+                github.RepositoryEnvironmentDeploymentBranchPolicyArgs(
+                    protected_branches=True, custom_branch_policies=False
+                )
+                if env.protected_branches_only
+                else None
+            ),
+            opts=self._child,
         )
+
+    def _files(self, after_values: pulumi.ResourceOptions) -> None:
+        """The workflow file and (unless unmanaged) wmill.yaml, committed to the repository."""
+        name, args = self._name, self._args
         managed_by = f"(managed by Pulumi {args.project})"
         workflow = github.RepositoryFile(
             f"{name}-workflow",
@@ -315,7 +329,7 @@ class GitHubSync(pulumi.ComponentResource):
             commit_message=f"ci(windmill): sync workflow for {args.workspace_id} {managed_by}",
             # The hand-written workflow this replaces used a non-existent action; Pulumi owns it.
             overwrite_on_create=args.overwrite_workflow,
-            opts=after_secrets,
+            opts=after_values,
         )
         self.workflow_path = workflow.file
         self.wmill_yaml_path = None
@@ -329,14 +343,6 @@ class GitHubSync(pulumi.ComponentResource):
                 commit_message=f"chore(windmill): wmill.yaml for {args.workspace_id} {managed_by}",
                 # A hand-tuned wmill.yaml is only replaced when the stack says so.
                 overwrite_on_create=args.overwrite_wmill_yaml,
-                opts=pulumi.ResourceOptions.merge(after_secrets, pulumi.ResourceOptions(depends_on=[workflow])),
+                opts=pulumi.ResourceOptions.merge(after_values, pulumi.ResourceOptions(depends_on=[workflow])),
             )
             self.wmill_yaml_path = wmill_yaml.file
-        self.token_secret_name = pulumi.Output.from_input(names.token_secret)
-        self.register_outputs(
-            {
-                "workflowPath": self.workflow_path,
-                "wmillYamlPath": self.wmill_yaml_path,
-                "tokenSecretName": self.token_secret_name,
-            }
-        )
