@@ -57,11 +57,19 @@ else:
     token = pulumi.Output.secret(platform.require_output("windmillToken"))
     platform_workspace = platform.require_output("workspaceId")
 
+# The provider's one source for where and how to connect: these inputs of every Windmill resource.
+connection = Connection(
+    url=url,
+    token=token,
+    connect_timeout_seconds=settings.connection.connect_timeout_seconds,
+    read_timeout_seconds=settings.connection.read_timeout_seconds,
+)
+
 workspace = WindmillWorkspace(
     settings.workspace.id,
     settings.workspace,
     secrets=settings.secrets,
-    connection=Connection(url=url, token=token),
+    connection=connection,
     base_url=public_url,
     ready_after=ready_after,
     sync_token_label=f"github-sync {settings.workspace.id}" if settings.mints_sync_token else None,
@@ -72,7 +80,7 @@ if settings.platform_link is not None:
     PlatformLink(
         f"{settings.workspace.id}-platform-link",
         settings.platform_link,
-        connection=Connection(url=url, token=token),
+        connection=connection,
         platform_workspace=platform_workspace,
         domain_ready=workspace,
     )

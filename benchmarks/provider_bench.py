@@ -69,8 +69,8 @@ def run(size: int, latency: float, secret: bool) -> list[Phase]:
             api.post("/workspaces/create", json={"id": WORKSPACE, "name": "Bench"}).raise_for_status()
             api.post(f"/w/{WORKSPACE}/folders/create", json={"name": "bench"}).raise_for_status()
         with ProviderHost() as host:
-            host.configure({"windmillUrl": emu.url, "windmillToken": emu.admin_token})
-            engine = Engine(host)
+            host.configure({})
+            engine = Engine(host, connection={"api_url": emu.url, "api_token": emu.admin_token})
             provider = VariableProvider()
 
             def inputs(i: int, value: str) -> dict[str, Any]:

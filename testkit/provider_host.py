@@ -8,7 +8,9 @@ Diff/Update/Delete with old outputs, no secret markers, and unknowns as the ``rp
 sentinel during preview. The host's stderr goes to a file so tests can assert on what it logged.
 
 ``Engine`` adds the engine's step logic on top (create, update, replace, refresh, delete) for one
-resource at a time, so lifecycle tests read like ``pulumi up`` / ``refresh`` / ``destroy``.
+resource at a time, so lifecycle tests read like ``pulumi up`` / ``refresh`` / ``destroy``. Its
+``connection`` (``api_url``, ``api_token``, …) joins the inputs of every resource it declares, as
+the program's ``Connection`` does: the provider's only source for where to connect.
 """
 
 from __future__ import annotations
@@ -158,8 +160,9 @@ class UpResult:
 class Engine:
     """The engine's step logic for single resources, over a ProviderHost."""
 
-    def __init__(self, host: ProviderHost) -> None:
+    def __init__(self, host: ProviderHost, connection: dict[str, Any] | None = None) -> None:
         self.host = host
+        self.connection = dict(connection or {})
 
     @staticmethod
     def urn(type_name: str, name: str) -> str:
@@ -184,7 +187,7 @@ class Engine:
         inputs: dict[str, Any],
         state: ResourceState | None = None,
     ) -> UpResult:
-        news = {**inputs, PROVIDER_KEY: self.blob(provider)}
+        news = {**self.connection, **inputs, PROVIDER_KEY: self.blob(provider)}
         checked = self.host.check(urn, state.inputs if state else {}, news)
         if checked.failures:
             raise AssertionError(f"check failed: {checked.failures}")
@@ -205,7 +208,7 @@ class Engine:
 
     def preview(self, urn: str, provider: ResourceProvider, inputs: dict[str, Any], state: ResourceState) -> Any:
         """Check and Diff only, as during ``pulumi preview``; returns the DiffResponse."""
-        news = {**inputs, PROVIDER_KEY: self.blob(provider)}
+        news = {**self.connection, **inputs, PROVIDER_KEY: self.blob(provider)}
         checked = self.host.check(urn, state.inputs, news)
         if checked.failures:
             raise AssertionError(f"check failed: {checked.failures}")

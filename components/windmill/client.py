@@ -30,68 +30,13 @@ from urllib.parse import quote
 
 import httpx
 
+from .errors import ApiError, NotFoundError, ServerError, WindmillConnectionError, error_for_status
+from .rules import DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_READ_TIMEOUT_SECONDS
+
 log = logging.getLogger("homeops.windmill")
 
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 REDACTED = "[secret]"
-
-
-class WindmillError(Exception):
-    """An API call failed. Carries what an operator needs to act, and never a secret.
-
-    ``status`` is None when no HTTP answer arrived (connection refused, dropped, timed out).
-    """
-
-    def __init__(self, method: str, path: str, status: int | None, message: str, hint: str = "") -> None:
-        self.method = method
-        self.path = path
-        self.status = status
-        self.message = message
-        self.hint = hint
-        where = f"{method} {path}"
-        what = f"HTTP {status}" if status is not None else "no response"
-        text = f"Windmill API {where} failed ({what}): {message}"
-        if hint:
-            text += f". {hint}"
-        super().__init__(text)
-
-
-class NotFoundError(WindmillError):
-    """404: the object does not exist (or, for some routes, is not visible to this token)."""
-
-
-class AlreadyExistsError(WindmillError):
-    """400 "... already exists": Windmill never answers 409 (windmill-api.md §9.1)."""
-
-
-class BadRequestError(WindmillError):
-    """400 (including ``SqlErr`` check-constraint and row-level-security failures), 415 and 422."""
-
-
-class UnauthorizedError(WindmillError):
-    """401: no or unknown token, not a member, or superadmin required."""
-
-
-class ForbiddenError(WindmillError):
-    """403: the token's user is not an admin of the workspace."""
-
-
-class ServerError(WindmillError):
-    """5xx that persisted through the retries."""
-
-
-class WindmillConnectionError(WindmillError):
-    """The server could not be reached, or dropped the connection, through every retry."""
-
-
-_HINTS: dict[type[WindmillError], str] = {
-    UnauthorizedError: (
-        "Check the API token (homeops-windmill:windmillToken or the resource's api_token): it must "
-        "belong to a user of this workspace, or a superadmin for workspace-level operations, and must "
-        "not be scoped to another workspace"
-    ),
-    ForbiddenError: "The token's user must be an admin of this workspace",
-}
 
 
 @dataclass(frozen=True)
@@ -101,8 +46,8 @@ class ConnectionSettings:
 
     url: str
     token: str = field(repr=False)
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_SECONDS
+    read_timeout: float = DEFAULT_READ_TIMEOUT_SECONDS
 
     @property
     def api_base(self) -> str:
@@ -201,7 +146,7 @@ class WindmillClient:
     ) -> httpx.Response:
         """Send one logical request; retry transport failures and 502/503/504 when ``retry``.
 
-        ``path`` is relative to ``/api``. Non-2xx answers raise a WindmillError subclass whose
+        ``path`` is relative to ``/api``. Non-2xx answers raise an ApiError subclass whose
         message has ``redact`` values and the token replaced by ``[secret]``.
         """
         secrets = [s for s in (*redact, self.settings.token) if isinstance(s, str) and s]
@@ -212,7 +157,7 @@ class WindmillClient:
             try:
                 response = self._send(method, path, json, params)
             except httpx.TransportError as error:
-                failure: WindmillError = WindmillConnectionError(
+                failure: ApiError = WindmillConnectionError(
                     method, path, None, _redact(_describe_transport_error(error), secrets),
                     hint=f"Is the Windmill instance at {self.settings.url} up and reachable?",
                 )
@@ -333,26 +278,8 @@ def _redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def _error_from_response(
-    method: str, path: str, response: httpx.Response, secrets: list[str]
-) -> WindmillError:
-    status = response.status_code
+def _error_from_response(method: str, path: str, response: httpx.Response, secrets: list[str]) -> ApiError:
     message = _redact(response.text.strip() or response.reason_phrase, secrets)
     if len(message) > 500:
         message = message[:500] + "…"
-    kind: type[WindmillError]
-    if status == 404:
-        kind = NotFoundError
-    elif status == 400 and "already exists" in message:
-        kind = AlreadyExistsError
-    elif status in (400, 415, 422):
-        kind = BadRequestError
-    elif status == 401:
-        kind = UnauthorizedError
-    elif status == 403:
-        kind = ForbiddenError
-    elif status >= 500:
-        kind = ServerError
-    else:
-        kind = WindmillError
-    return kind(method, path, status, message, hint=_HINTS.get(kind, ""))
+    return error_for_status(method, path, response.status_code, message)

@@ -13,50 +13,53 @@ folder removes only the folder itself; the scripts, flows and variables under ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import pulumi
 from pulumi.dynamic import CheckFailure
 
-from .base import WORKSPACE_FIELD, Connection, Field, WindmillProvider, WindmillResource, pattern, split_id
-from .client import UnauthorizedError, WindmillClient
-
-PRINCIPAL = r"[ug]/[\w.@+-]+"
-PRINCIPAL_RULE = "must be u/<username> or g/<group>"
-
-
-def _principals(value: Any) -> str | None:
-    bad = [v for v in value if not isinstance(v, str) or pattern(PRINCIPAL, PRINCIPAL_RULE)(v) is not None]
-    return f"{PRINCIPAL_RULE}; got {bad!r}" if bad else None
+from . import rules
+from .base import WindmillProvider, WindmillResource, split_id
+from .client import WindmillClient
+from .errors import UnauthorizedError, deleted_outside_pulumi
+from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
 
 
 def _perms(value: Any) -> str | None:
     for key, write in value.items():
-        if pattern(PRINCIPAL, PRINCIPAL_RULE)(key) is not None:
-            return f"keys {PRINCIPAL_RULE}; got {key!r}"
+        if rules.validate_principal(key) is not None:
+            return f"keys {rules.PRINCIPAL_RULE}; got {key!r}"
         if not isinstance(write, bool):
             return f"values must be true (write) or false (read); {key!r} has {write!r}"
     return None
 
 
+FOLDER = Declaration(
+    kind="folder",
+    type_name="Folder",
+    label="folder",
+    summary=(
+        "A folder of a workspace. Everything but the identity changes with one call: Windmill replaces "
+        "`owners`/`extra_perms` whole, so the full value is sent; owners always get write. Windmill adds "
+        "the creating user as owner: not drift. Deleting a folder keeps the items under `f/<name>/`."
+    ),
+    inputs=(
+        WORKSPACE_INPUT,
+        Field("name", str, "folder name: letters, digits and `_` (no hyphens)", required=True,
+              replace_on_change=True, validate=rules.validate_folder_name),
+        Field("summary", str, "shown in the Windmill UI", default=""),
+        Field("owners", list, "owners, `u/<user>` or `g/<group>` (order does not matter)", default=[],
+              validate=rules.each(rules.validate_principal, rules.PRINCIPAL_RULE),
+              normalize=lambda v: sorted(set(v))),
+        Field("extra_perms", dict, "more principals: `{principal: true (write) | false (read)}`", default={},
+              validate=_perms),
+    ),
+)
+
+
 class FolderProvider(WindmillProvider):
     """Dynamic provider for a Windmill folder."""
 
-    kind = "folder"
-    fields = (
-        WORKSPACE_FIELD,
-        Field(
-            "name",
-            str,
-            required=True,
-            replace_on_change=True,
-            validate=pattern(r"[a-zA-Z_0-9]+", "may contain only letters, digits and '_' (no hyphens)"),
-        ),
-        Field("summary", str, default=""),
-        Field("owners", list, default=[], validate=_principals, normalize=lambda v: sorted(set(v))),
-        Field("extra_perms", dict, default={}, validate=_perms),
-    )
+    declaration = FOLDER
 
     def object_id(self, inputs: dict[str, Any]) -> str:
         return f"{inputs['workspace']}/{inputs['name']}"
@@ -120,11 +123,7 @@ class FolderProvider(WindmillProvider):
         except UnauthorizedError as error:
             # Windmill answers 401 "not an owner" for a folder that does not exist (§4.3).
             if not client.exists(f"/w/{ws}/folders/exists/{name}"):
-                raise UnauthorizedError(
-                    error.method, error.path, error.status,
-                    f"folder {name!r} no longer exists in workspace {ws!r}",
-                    hint="It was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` re-creates it",
-                ) from None
+                raise deleted_outside_pulumi(error, "folder", name, ws) from None
             raise
         return {}
 
@@ -139,36 +138,8 @@ def _acl(inputs: dict[str, Any]) -> dict[str, Any]:
     return {"owners": owners, "extra_perms": perms}
 
 
-@dataclass(frozen=True)
-class FolderArgs:
-    """Inputs of a Windmill folder. ``owners`` and ``extra_perms`` use ``u/<user>``/``g/<group>``."""
-
-    workspace: pulumi.Input[str]
-    name: pulumi.Input[str]
-    summary: pulumi.Input[str] = ""
-    owners: pulumi.Input[list[str]] | None = None
-    extra_perms: pulumi.Input[dict[str, bool]] | None = None
+FolderArgs = args_class(FOLDER, __name__)
 
 
-class Folder(WindmillResource, module="windmill", name="Folder"):
+class Folder(WindmillResource, provider=FolderProvider):
     """A folder in a Windmill workspace."""
-
-    workspace: pulumi.Output[str]
-    name: pulumi.Output[str]
-    owners: pulumi.Output[list[str]]
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: FolderArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        connection: Connection | None = None,
-    ) -> None:
-        props = {
-            "workspace": args.workspace,
-            "name": args.name,
-            "summary": args.summary,
-            "owners": args.owners if args.owners is not None else [],
-            "extra_perms": args.extra_perms if args.extra_perms is not None else {},
-        }
-        super().__init__(FolderProvider(), resource_name, props, opts, connection)

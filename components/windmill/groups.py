@@ -13,39 +13,38 @@ managed (Windmill refuses to remove users from it or delete it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import pulumi
-
-from .base import WORKSPACE_FIELD, Connection, Field, WindmillProvider, WindmillResource, pattern, split_id
+from . import rules
+from .base import WindmillProvider, WindmillResource, split_id
 from .client import WindmillClient
+from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
 
-USERNAME = r"[\w.@+-]+"
-
-
-def _group_name(value: Any) -> str | None:
-    if value == "all":
-        return "'all' is Windmill's built-in group of every member and cannot be managed"
-    return pattern(r"[\w-]+", "may contain only letters, digits, '_' and '-'")(value)
-
-
-def _usernames(value: Any) -> str | None:
-    check = pattern(USERNAME, "")
-    bad = [v for v in value if not isinstance(v, str) or check(v) is not None]
-    return f"must be workspace usernames (not emails or u/ paths); got {bad!r}" if bad else None
+GROUP = Declaration(
+    kind="group",
+    type_name="Group",
+    label="group",
+    summary=(
+        "A group of a workspace and its members. `summary` changes with one call; a `members` change adds "
+        "and removes only the difference. The creating user becomes owner and member: not drift. `all` "
+        "cannot be managed."
+    ),
+    inputs=(
+        WORKSPACE_INPUT,
+        Field("name", str, "group name: letters, digits, `_` and `-`; not `all`", required=True,
+              replace_on_change=True, validate=rules.validate_group_name),
+        Field("summary", str, "shown in the Windmill UI", default=""),
+        Field("members", list, "workspace usernames (a `Member`'s `username`; order does not matter)", default=[],
+              validate=rules.each(rules.validate_username, "must be workspace usernames (not emails or u/ paths)"),
+              normalize=lambda v: sorted(set(v))),
+    ),
+)
 
 
 class GroupProvider(WindmillProvider):
     """Dynamic provider for a Windmill group and its membership."""
 
-    kind = "group"
-    fields = (
-        WORKSPACE_FIELD,
-        Field("name", str, required=True, replace_on_change=True, validate=_group_name),
-        Field("summary", str, default=""),
-        Field("members", list, default=[], validate=_usernames, normalize=lambda v: sorted(set(v))),
-    )
+    declaration = GROUP
 
     def object_id(self, inputs: dict[str, Any]) -> str:
         return f"{inputs['workspace']}/{inputs['name']}"
@@ -96,34 +95,8 @@ class GroupProvider(WindmillProvider):
         client.delete(f"/w/{state['workspace']}/groups/delete/{state['name']}")  # a 404 means already gone
 
 
-@dataclass(frozen=True)
-class GroupArgs:
-    """Inputs of a Windmill group; ``members`` are workspace usernames (see ``Member.username``)."""
-
-    workspace: pulumi.Input[str]
-    name: pulumi.Input[str]
-    summary: pulumi.Input[str] = ""
-    members: pulumi.Input[list[pulumi.Input[str]]] | None = None
+GroupArgs = args_class(GROUP, __name__)
 
 
-class Group(WindmillResource, module="windmill", name="Group"):
+class Group(WindmillResource, provider=GroupProvider):
     """A group in a Windmill workspace, with its members."""
-
-    workspace: pulumi.Output[str]
-    name: pulumi.Output[str]
-    members: pulumi.Output[list[str]]
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: GroupArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        connection: Connection | None = None,
-    ) -> None:
-        props = {
-            "workspace": args.workspace,
-            "name": args.name,
-            "summary": args.summary,
-            "members": args.members if args.members is not None else [],
-        }
-        super().__init__(GroupProvider(), resource_name, props, opts, connection)

@@ -11,19 +11,35 @@ unless ``adopt`` is set.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import pulumi
+from . import rules
+from .base import WindmillProvider, WindmillResource, split_id
+from .client import WindmillClient
+from .errors import AlreadyExistsError, MemberExistsError, NotFoundError, deleted_outside_pulumi
+from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
 
-from .base import WORKSPACE_FIELD, Connection, Field, WindmillProvider, WindmillResource, pattern, split_id
-from .client import AlreadyExistsError, NotFoundError, WindmillClient
+ROLES = rules.MEMBER_ROLES
 
-ROLES = ("admin", "developer", "operator")
-
-
-class MemberExistsError(Exception):
-    """A create found the email already a member and ``adopt`` is off."""
+MEMBER = Declaration(
+    kind="member",
+    type_name="Member",
+    label="member",
+    summary=(
+        "A member of a workspace. A `role` change looks the member up, then makes one update. `username` "
+        "is chosen by Windmill and read back after the add (2 requests per create). An email that is "
+        "already a member fails unless `adopt`; an adopted membership is never removed by a failed create."
+    ),
+    inputs=(
+        WORKSPACE_INPUT,
+        Field("email", str, "the person's email, lowercase (need not have logged in yet)", required=True,
+              replace_on_change=True, validate=rules.validate_email),
+        Field("role", str, "`admin`, `developer` or `operator`", default="developer",
+              validate=rules.validate_member_role),
+        Field("adopt", bool, "manage a membership that already exists instead of failing", default=False),
+    ),
+    outputs=(Field("username", str, "the member's username in the workspace, as Windmill chose it"),),
+)
 
 
 def _role_flags(role: str) -> dict[str, bool]:
@@ -40,25 +56,7 @@ def _role_of(row: dict[str, Any]) -> str:
 class MemberProvider(WindmillProvider):
     """Dynamic provider for one workspace membership."""
 
-    kind = "member"
-    fields = (
-        WORKSPACE_FIELD,
-        Field(
-            "email",
-            str,
-            required=True,
-            replace_on_change=True,
-            validate=pattern(r"[^A-Z\s@]+@[^A-Z\s@]+\.[^A-Z\s@]+", "must be a lowercase email address"),
-        ),
-        Field(
-            "role",
-            str,
-            default="developer",
-            validate=lambda v: None if v in ROLES else f"must be one of {', '.join(ROLES)}, got {v!r}",
-        ),
-        Field("adopt", bool, default=False),
-    )
-    computed = ("username",)
+    declaration = MEMBER
 
     def object_id(self, inputs: dict[str, Any]) -> str:
         return f"{inputs['workspace']}/{inputs['email']}"
@@ -138,37 +136,13 @@ def _find(client: WindmillClient, ws: str, email: str) -> dict[str, Any] | None:
 def _require(client: WindmillClient, ws: str, email: str) -> dict[str, Any]:
     row = _find(client, ws, email)
     if row is None:
-        raise NotFoundError(
-            "GET", f"/w/{ws}/users/list", 404, f"{email} is not a member of {ws!r}",
-            hint="It was removed outside Pulumi: run `pulumi refresh`, then `pulumi up` adds it again",
-        )
+        missing = NotFoundError("GET", f"/w/{ws}/users/list", 404, "not in the member list")
+        raise deleted_outside_pulumi(missing, "member", email, ws)
     return row
 
 
-@dataclass(frozen=True)
-class MemberArgs:
-    """Inputs of a workspace membership."""
-
-    workspace: pulumi.Input[str]
-    email: pulumi.Input[str]
-    role: pulumi.Input[str] = "developer"
-    adopt: pulumi.Input[bool] = False
+MemberArgs = args_class(MEMBER, __name__)
 
 
-class Member(WindmillResource, module="windmill", name="Member"):
+class Member(WindmillResource, provider=MemberProvider):
     """A member of a Windmill workspace; ``username`` is the name Windmill gave it."""
-
-    workspace: pulumi.Output[str]
-    email: pulumi.Output[str]
-    role: pulumi.Output[str]
-    username: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: MemberArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        connection: Connection | None = None,
-    ) -> None:
-        props = {"workspace": args.workspace, "email": args.email, "role": args.role, "adopt": args.adopt}
-        super().__init__(MemberProvider(), resource_name, props, opts, connection)

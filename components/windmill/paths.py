@@ -15,12 +15,12 @@ from typing import Any
 
 import pulumi
 
+from .errors import PathConflictError
+
+__all__ = ["PathConflictError", "claim_path"]
+
 _LOCK = threading.Lock()
 _CLAIMS: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], tuple[str, str]]] = weakref.WeakKeyDictionary()
-
-
-class PathConflictError(ValueError):
-    """A variable and a resource were declared at the same workspace path."""
 
 
 def claim_path(kind: str, resource_name: str, workspace: Any, path: Any) -> None:

@@ -10,7 +10,8 @@ Rules this module follows (pulumi-notes.md §3-§5, §8):
 * the provider holds no state at all: httpx is imported and its client built inside each call, so
   the pickled provider is tiny and never drags an SSLContext into state;
 * nothing happens at import time: the provider host imports this module again to unpickle it;
-* ``diff`` compares only the inputs it owns (never ``__provider``); ``update`` returns full outputs;
+* ``check`` and ``diff`` come from its declaration (``schema.py``), like every Windmill resource:
+  a change to any input waits again, nothing replaces; ``update`` returns full outputs;
 * ``delete`` is a no-op: waiting leaves nothing behind to delete.
 """
 
@@ -23,17 +24,14 @@ from typing import Any
 
 import pulumi
 import pulumi.dynamic
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
+from . import rules
+from .errors import ReadinessTimeout
 from .pickling import leaves_pickler_as_found
+from .schema import KIND_KEY, NUMBER, Declaration, DeclaredProvider, Field, positive_seconds
+
+__all__ = ["READINESS_GATE", "ReadinessGate", "ReadinessGateProvider", "ReadinessTimeout", "wait_for_version"]
 
 DEFAULT_TIMEOUT_SECONDS = 120.0
 DEFAULT_INTERVAL_SECONDS = 2.0
@@ -41,11 +39,27 @@ DEFAULT_INTERVAL_SECONDS = 2.0
 # later, possibly successful, attempt.
 _MAX_REQUEST_SECONDS = 10.0
 
-_INPUT_KEYS = ("url", "timeout_seconds", "interval_seconds", "expected_version")
-
-
-class ReadinessTimeout(Exception):
-    """Windmill did not answer ``GET /api/version`` with 200 (and the expected version) in time."""
+READINESS_GATE = Declaration(
+    kind="readiness_gate",
+    type_name="ReadinessGate",
+    label="readiness gate",
+    summary=(
+        "Waits until `GET /api/version` answers (the expected version, when given) at the URL the program "
+        "uses; a change to any input waits again ([docs/docker-stack.md](docs/docker-stack.md)). Needs no "
+        "token, so it takes no connection inputs."
+    ),
+    inputs=(
+        Field("url", str, "root URL of the instance, as the program reaches it", required=True,
+              validate=rules.pattern(rules.INSTANCE_URL_PATTERN, "must be an http(s) URL")),
+        Field("timeout_seconds", NUMBER, "how long to wait in all", default=DEFAULT_TIMEOUT_SECONDS,
+              validate=positive_seconds(3600)),
+        Field("interval_seconds", NUMBER, "pause between attempts", default=DEFAULT_INTERVAL_SECONDS,
+              validate=positive_seconds(600)),
+        Field("expected_version", str, "a release such as `1.819.0`: until it answers, the gate keeps waiting"),
+    ),
+    outputs=(Field("version", str, "what `GET /api/version` answered, e.g. `CE v1.819.0`"),),
+    connection=False,
+)
 
 
 def _version_matches(reported: str, expected: str) -> bool:
@@ -100,43 +114,10 @@ def wait_for_version(
         time.sleep(min(float(interval_seconds), remaining))
 
 
-def _is_unknown(value: Any) -> bool:
-    return isinstance(value, pulumi.output.Unknown)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-class ReadinessGateProvider(ResourceProvider):
+class ReadinessGateProvider(DeclaredProvider):
     """Waits for Windmill on create, update and read; holds no data, so pickling it is trivial."""
 
-    # Nothing secret is captured, so the blob need not be encrypted in state (pulumi-notes.md §7).
-    serialize_as_secret_always = False
-
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures: list[CheckFailure] = []
-        url = news.get("url")
-        # During preview an input may be unknown (pulumi-notes.md §10): skip rules it cannot pass.
-        if url is None:
-            failures.append(CheckFailure("url", "is required"))
-        elif not _is_unknown(url) and not (isinstance(url, str) and re.fullmatch(r"https?://[^\s/]+(/\S*)?", url)):
-            failures.append(CheckFailure("url", f"must be an http(s) URL, got {url!r}"))
-        for key in ("timeout_seconds", "interval_seconds"):
-            value = news.get(key)
-            if value is None or _is_unknown(value):
-                continue
-            number = _number(value)
-            if number is None or number <= 0:
-                failures.append(CheckFailure(key, f"must be a number > 0, got {value!r}"))
-        return CheckResult(news, failures)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        # A new URL, expected version or budget means "wait again"; the gate is never replaced.
-        changed = [key for key in _INPUT_KEYS if olds.get(key) != news.get(key)]
-        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+    declaration = READINESS_GATE
 
     def _wait(self, props: dict[str, Any]) -> dict[str, Any]:
         version = wait_for_version(
@@ -145,9 +126,7 @@ class ReadinessGateProvider(ResourceProvider):
             float(props.get("interval_seconds") or DEFAULT_INTERVAL_SECONDS),
             props.get("expected_version"),
         )
-        outs = {key: props[key] for key in _INPUT_KEYS if props.get(key) is not None}
-        outs["version"] = version
-        return outs
+        return {**self.declaration.known_inputs(props), KIND_KEY: self.declaration.kind, "version": version}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(f"readiness-{uuid.uuid4().hex[:12]}", self._wait(props))
@@ -156,7 +135,7 @@ class ReadinessGateProvider(ResourceProvider):
         # Refresh re-checks the server and records the version it runs now (drift after a manual
         # upgrade shows up here).
         outs = self._wait(props)
-        return ReadResult(id_, outs, inputs={k: v for k, v in outs.items() if k in _INPUT_KEYS})
+        return ReadResult(id_, outs, inputs=self.declaration.known_inputs(outs))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(self._wait(news))
@@ -173,11 +152,7 @@ class ReadinessGate(pulumi.dynamic.Resource, module="windmill", name="ReadinessG
     is only "ready" once the new server is behind the URL.
     """
 
-    url: pulumi.Output[str]
-    timeout_seconds: pulumi.Output[float]
-    interval_seconds: pulumi.Output[float]
-    expected_version: pulumi.Output[str | None]
-    version: pulumi.Output[str]
+    __annotations__ = READINESS_GATE.annotations()
 
     @leaves_pickler_as_found  # the SDK's serializer leaks a pickler patch per registration
     def __init__(
@@ -189,15 +164,6 @@ class ReadinessGate(pulumi.dynamic.Resource, module="windmill", name="ReadinessG
         expected_version: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            ReadinessGateProvider(),
-            resource_name,
-            {
-                "url": url,
-                "timeout_seconds": timeout_seconds,
-                "interval_seconds": interval_seconds,
-                "expected_version": expected_version,
-                "version": None,
-            },
-            opts,
-        )
+        inputs = {"url": url, "timeout_seconds": timeout_seconds, "interval_seconds": interval_seconds,
+                  "expected_version": expected_version}
+        super().__init__(ReadinessGateProvider(), resource_name, READINESS_GATE.props(inputs), opts)

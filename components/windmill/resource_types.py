@@ -11,14 +11,12 @@ hide an out-of-band deletion. Windmill's UI convention for custom types is a ``c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import pulumi
-
-from .base import WORKSPACE_FIELD, Connection, Field, WindmillProvider, WindmillResource, split_id
+from . import rules
+from .base import WindmillProvider, WindmillResource, split_id
 from .client import WindmillClient
-from .resources import RESOURCE_TYPE_NAME
+from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
 
 
 def _schema(value: Any) -> str | None:
@@ -31,16 +29,28 @@ def _schema(value: Any) -> str | None:
     return None
 
 
+RESOURCE_TYPE = Declaration(
+    kind="resource_type",
+    type_name="ResourceType",
+    label="resource type",
+    summary=(
+        "A custom resource type of a workspace (e.g. `c_alpaca`). `schema` and `description` change with "
+        "one call. A hub type of the same name in `admins` is not mistaken for it."
+    ),
+    inputs=(
+        WORKSPACE_INPUT,
+        Field("name", str, "type name, at most 50 of `[\\w-]` (convention: a `c_` prefix)", required=True,
+              replace_on_change=True, validate=rules.validate_resource_type_name),
+        Field("schema", dict, "JSON Schema of the values, type `object`", default={}, validate=_schema),
+        Field("description", str, "shown in the Windmill UI", default=""),
+    ),
+)
+
+
 class ResourceTypeProvider(WindmillProvider):
     """Dynamic provider for a custom resource type of one workspace."""
 
-    kind = "resource type"
-    fields = (
-        WORKSPACE_FIELD,
-        Field("name", str, required=True, replace_on_change=True, validate=RESOURCE_TYPE_NAME),
-        Field("schema", dict, default={}, validate=_schema),
-        Field("description", str, default=""),
-    )
+    declaration = RESOURCE_TYPE
 
     def object_id(self, inputs: dict[str, Any]) -> str:
         return f"{inputs['workspace']}/{inputs['name']}"
@@ -91,33 +101,8 @@ def _own_type(client: WindmillClient, ws: str, name: str) -> dict[str, Any] | No
     return dict(live)
 
 
-@dataclass(frozen=True)
-class ResourceTypeArgs:
-    """Inputs of a custom resource type."""
-
-    workspace: pulumi.Input[str]
-    name: pulumi.Input[str]
-    schema: pulumi.Input[dict[str, Any]] | None = None
-    description: pulumi.Input[str] = ""
+ResourceTypeArgs = args_class(RESOURCE_TYPE, __name__)
 
 
-class ResourceType(WindmillResource, module="windmill", name="ResourceType"):
+class ResourceType(WindmillResource, provider=ResourceTypeProvider):
     """A custom resource type (e.g. ``c_alpaca``) in a Windmill workspace."""
-
-    workspace: pulumi.Output[str]
-    name: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: ResourceTypeArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        connection: Connection | None = None,
-    ) -> None:
-        props = {
-            "workspace": args.workspace,
-            "name": args.name,
-            "schema": args.schema if args.schema is not None else {},
-            "description": args.description,
-        }
-        super().__init__(ResourceTypeProvider(), resource_name, props, opts, connection)

@@ -15,65 +15,46 @@ one path is refused (see ``paths.py``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import pulumi
 from pulumi.dynamic import CheckFailure
 
-from .base import (
-    WORKSPACE_FIELD,
-    Connection,
-    Field,
-    WindmillProvider,
-    WindmillResource,
-    is_unknown,
-    pattern,
-    split_id,
-    validate_item_path,
-)
-from .client import NotFoundError, WindmillClient, quote_path
+from . import rules
+from .base import WindmillProvider, WindmillResource, split_id
+from .client import WindmillClient, quote_path
+from .errors import NotFoundError, deleted_outside_pulumi
 from .paths import claim_path
+from .rules import reference_problems, references
+from .schema import JSON_TYPES, WORKSPACE_INPUT, Declaration, Field, args_class
+from .values import is_unknown
 
-JSON_KINDS = (dict, list, str, int, float, bool)
-RESOURCE_TYPE_NAME = pattern(r"[\w-]{1,50}", "must be 1 to 50 letters, digits, '_' or '-'")
+__all__ = ["RESOURCE", "Resource", "ResourceArgs", "ResourceProvider", "reference_problems", "references"]
 
-
-def references(value: Any, where: str = "value") -> list[tuple[str, str, str]]:
-    """Every ``$var:``/``$res:`` string in a JSON value, as ``(location, "var"|"res", path)``."""
-    found: list[tuple[str, str, str]] = []
-    if isinstance(value, str) and value.startswith(("$var:", "$res:")):
-        found.append((where, value[1:4], value[5:]))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            found.extend(references(item, f"{where}.{key}"))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found.extend(references(item, f"{where}[{index}]"))
-    return found
-
-
-def reference_problems(value: Any, where: str = "value") -> list[str]:
-    """Every reference in a JSON value whose path is not a valid item path."""
-    problems = []
-    for location, kind, path in references(value, where):
-        problem = validate_item_path(path)
-        if problem:
-            problems.append(f"{location}: reference '${kind}:{path}' {problem}")
-    return problems
+RESOURCE = Declaration(
+    kind="resource",
+    type_name="Resource",
+    label="resource",
+    summary=(
+        "A resource of a workspace (a typed JSON value such as database settings). `value` and "
+        "`description` change with one call, `resource_type` with one upsert call. `$var:`/`$res:` paths "
+        "are checked at preview; refresh compares the raw stored value, never the resolved one."
+    ),
+    inputs=(
+        WORKSPACE_INPUT,
+        Field("path", str, "`f/<folder>/<name>` (or `u/…`, `g/…`)", required=True, replace_on_change=True,
+              validate=rules.validate_item_path),
+        Field("resource_type", str, "a hub type such as `postgresql`, or a custom `c_` type", required=True,
+              validate=rules.validate_resource_type_name),
+        Field("value", JSON_TYPES, "the value; reference secrets as `\"$var:<variable path>\"`", default={}),
+        Field("description", str, "shown in the Windmill UI", default=""),
+    ),
+)
 
 
 class ResourceProvider(WindmillProvider):
     """Dynamic provider for a Windmill resource (a typed JSON value such as database settings)."""
 
-    kind = "resource"
-    fields = (
-        WORKSPACE_FIELD,
-        Field("path", str, required=True, replace_on_change=True, validate=validate_item_path),
-        Field("resource_type", str, required=True, validate=RESOURCE_TYPE_NAME),
-        Field("value", JSON_KINDS, default={}),
-        Field("description", str, default=""),
-    )
+    declaration = RESOURCE
 
     def object_id(self, inputs: dict[str, Any]) -> str:
         return f"{inputs['workspace']}/{inputs['path']}"
@@ -127,10 +108,7 @@ class ResourceProvider(WindmillProvider):
         try:
             client.post(f"/w/{ws}/resources/update/{quote_path(path)}", body)
         except NotFoundError as error:
-            raise NotFoundError(
-                error.method, error.path, error.status, error.message,
-                hint="The resource was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` re-creates it",
-            ) from None
+            raise deleted_outside_pulumi(error, "resource", path, ws) from None
         return {}
 
     def delete_object(self, client: WindmillClient, state: dict[str, Any]) -> None:
@@ -146,38 +124,11 @@ def _body(inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class ResourceArgs:
-    """Inputs of a Windmill resource; reference secrets with ``"$var:<variable path>"``."""
-
-    workspace: pulumi.Input[str]
-    path: pulumi.Input[str]
-    resource_type: pulumi.Input[str]
-    value: pulumi.Input[Any] = None
-    description: pulumi.Input[str] = ""
+ResourceArgs = args_class(RESOURCE, __name__)
 
 
-class Resource(WindmillResource, module="windmill", name="Resource"):
-    """A resource in a Windmill workspace."""
+class Resource(WindmillResource, provider=ResourceProvider):
+    """A resource in a Windmill workspace; reference secrets with ``"$var:<variable path>"``."""
 
-    workspace: pulumi.Output[str]
-    path: pulumi.Output[str]
-    resource_type: pulumi.Output[str]
-    value: pulumi.Output[Any]
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: ResourceArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        connection: Connection | None = None,
-    ) -> None:
+    def before_register(self, resource_name: str, args: Any) -> None:
         claim_path("resource", resource_name, args.workspace, args.path)
-        props = {
-            "workspace": args.workspace,
-            "path": args.path,
-            "resource_type": args.resource_type,
-            "value": args.value if args.value is not None else {},
-            "description": args.description,
-        }
-        super().__init__(ResourceProvider(), resource_name, props, opts, connection)

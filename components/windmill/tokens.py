@@ -22,23 +22,15 @@ from __future__ import annotations
 import datetime as dt
 import secrets as random_secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-import pulumi
-
-from .base import Connection, Field, WindmillProvider, WindmillResource, max_length, pattern, validate_workspace_id
+from . import rules
+from .base import WindmillProvider, WindmillResource
 from .client import WindmillClient
+from .schema import Declaration, Field, args_class
 
 SCOPE = r"[a-z_]+:(read|write|run)(:[^\s]+)?"
-
-
-def _scopes(value: Any) -> str | None:
-    check = pattern(SCOPE, "")
-    bad = [s for s in value if not isinstance(s, str) or check(s) is not None]
-    if bad:
-        return f"scopes look like variables:read, scripts:write:f/ops/* or jobs:run:flows:f/ops/deploy; got {bad!r}"
-    return None
+SCOPE_RULE = "scopes look like variables:read, scripts:write:f/ops/* or jobs:run:flows:f/ops/deploy"
 
 
 def _expiration(value: Any) -> str | None:
@@ -60,17 +52,38 @@ def _expired(expiration: Any) -> bool:
     return moment <= dt.datetime.now(dt.UTC)
 
 
+TOKEN = Declaration(
+    kind="token",
+    type_name="Token",
+    label="API token",
+    summary=(
+        "An API token of the user whose token the provider runs with. Every input replaces it (the "
+        "targeted servers cannot edit tokens; the new token is created before the old one is deleted). "
+        "Refresh lists the calling user's tokens: deleted or expired reads as gone. Archiving a workspace "
+        "deletes its scoped tokens."
+    ),
+    inputs=(
+        Field("label", str, "what the token is for (at most 100 characters)", required=True, replace_on_change=True,
+              validate=rules.max_length(100)),
+        Field("workspace", str, "limits the token to this workspace's routes", replace_on_change=True,
+              validate=rules.validate_workspace_id),
+        Field("scopes", list, "e.g. `jobs:run:flows:f/ops/deploy`; none means unrestricted", replace_on_change=True,
+              validate=rules.each(rules.pattern(SCOPE, ""), SCOPE_RULE), normalize=lambda v: sorted(v)),
+        Field("expiration", str, "RFC 3339 date-time", replace_on_change=True, validate=_expiration),
+    ),
+    outputs=(
+        Field("token", str, "the token; Windmill shows it only once, in the create response", secret=True),
+        Field("token_prefix", str, "its first 10 characters, how Windmill lists and deletes it (the id)"),
+        Field("windmill_label", str, "label stored in Windmill: `label` plus a random suffix that finds a "
+              "token whose create response was lost, which is then deleted and created again"),
+    ),
+)
+
+
 class TokenProvider(WindmillProvider):
     """Dynamic provider for a Windmill API token."""
 
-    kind = "API token"
-    fields = (
-        Field("label", str, required=True, replace_on_change=True, validate=max_length(100)),
-        Field("workspace", str, replace_on_change=True, validate=validate_workspace_id),
-        Field("scopes", list, replace_on_change=True, validate=_scopes, normalize=lambda v: sorted(v)),
-        Field("expiration", str, replace_on_change=True, validate=_expiration),
-    )
-    computed = ("token", "token_prefix", "windmill_label")
+    declaration = TOKEN
 
     def object_id(self, outputs: Mapping[str, Any]) -> str:
         return str(outputs["token_prefix"])
@@ -122,30 +135,8 @@ class TokenProvider(WindmillProvider):
                 client.delete(f"/users/tokens/delete/{row['token_prefix']}")
 
 
-@dataclass(frozen=True)
-class TokenArgs:
-    """Inputs of a Windmill API token; ``workspace`` limits it to one workspace."""
-
-    label: pulumi.Input[str]
-    workspace: pulumi.Input[str] | None = None
-    scopes: pulumi.Input[list[str]] | None = None
-    expiration: pulumi.Input[str] | None = None
+TokenArgs = args_class(TOKEN, __name__)
 
 
-class Token(WindmillResource, module="windmill", name="Token"):
+class Token(WindmillResource, provider=TokenProvider):
     """A Windmill API token; ``token`` is a secret output."""
-
-    token: pulumi.Output[str]
-    token_prefix: pulumi.Output[str]
-    windmill_label: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: TokenArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        connection: Connection | None = None,
-    ) -> None:
-        props = {"label": args.label, "workspace": args.workspace, "scopes": args.scopes,
-                 "expiration": args.expiration}
-        super().__init__(TokenProvider(), resource_name, props, opts, connection, secret_outputs=("token",))

@@ -18,39 +18,45 @@ one path is refused (see ``paths.py``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import pulumi
-
-from .base import (
-    WORKSPACE_FIELD,
-    Connection,
-    Field,
-    WindmillProvider,
-    WindmillResource,
-    max_length,
-    split_id,
-    validate_item_path,
-)
-from .client import NotFoundError, WindmillClient, quote_path
+from . import rules
+from .base import WindmillProvider, WindmillResource, split_id
+from .client import WindmillClient, quote_path
+from .errors import NotFoundError, deleted_outside_pulumi
 from .paths import claim_path
+from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
 
-MAX_VALUE_LENGTH = 15000  # VARCHAR(15000) (§5)
+MAX_VALUE_LENGTH = rules.MAX_VARIABLE_VALUE_LENGTH
+
+VARIABLE = Declaration(
+    kind="variable",
+    type_name="Variable",
+    label="variable",
+    summary=(
+        "A variable or secret of a workspace. Everything but the identity changes with one call "
+        "(changing `is_secret` sends the value too). See *Secrets and drift* below."
+    ),
+    inputs=(
+        WORKSPACE_INPUT,
+        Field("path", str, "`f/<folder>/<name>` (or `u/…`, `g/…`)", required=True, replace_on_change=True,
+              validate=rules.validate_item_path),
+        Field("value", str, "the value (at most 15000 characters); a Pulumi secret when `is_secret`",
+              required=True, secret=True, validate=rules.max_length(MAX_VALUE_LENGTH)),
+        Field("is_secret", bool, "store encrypted; decided when the program runs (a plain value)", default=True),
+        Field("description", str, "shown in the Windmill UI", default=""),
+    ),
+    outputs=(
+        Field("encrypted_value", str, "ciphertext Windmill stored at the provider's last write of a secret",
+              secret=True),
+    ),
+)
 
 
 class VariableProvider(WindmillProvider):
     """Dynamic provider for a Windmill variable or secret."""
 
-    kind = "variable"
-    fields = (
-        WORKSPACE_FIELD,
-        Field("path", str, required=True, replace_on_change=True, validate=validate_item_path),
-        Field("value", str, required=True, secret=True, validate=max_length(MAX_VALUE_LENGTH)),
-        Field("is_secret", bool, default=True),
-        Field("description", str, default=""),
-    )
-    computed = ("encrypted_value",)
+    declaration = VARIABLE
 
     def object_id(self, inputs: dict[str, Any]) -> str:
         return f"{inputs['workspace']}/{inputs['path']}"
@@ -118,10 +124,7 @@ class VariableProvider(WindmillProvider):
         try:
             client.post(f"/w/{ws}/variables/update/{quote_path(path)}", body, redact=[news["value"]])
         except NotFoundError as error:
-            raise NotFoundError(
-                error.method, error.path, error.status, error.message,
-                hint="The variable was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` re-creates it",
-            ) from None
+            raise deleted_outside_pulumi(error, "variable", path, ws) from None
         if "value" in body:
             return self._ciphertext(client, news)
         return {}
@@ -141,40 +144,15 @@ class VariableProvider(WindmillProvider):
         return {"encrypted_value": live.get("value")}
 
 
-@dataclass(frozen=True)
-class VariableArgs:
-    """Inputs of a Windmill variable. ``value`` is stored as a Pulumi secret when ``is_secret``."""
-
-    workspace: pulumi.Input[str]
-    path: pulumi.Input[str]
-    value: pulumi.Input[str]
-    is_secret: bool = True
-    description: pulumi.Input[str] = ""
+VariableArgs = args_class(VARIABLE, __name__)
 
 
-class Variable(WindmillResource, module="windmill", name="Variable"):
-    """A variable or secret in a Windmill workspace."""
+class Variable(WindmillResource, provider=VariableProvider):
+    """A variable or secret in a Windmill workspace; ``value`` is a Pulumi secret when ``is_secret``."""
 
-    workspace: pulumi.Output[str]
-    path: pulumi.Output[str]
-    is_secret: pulumi.Output[bool]
-    encrypted_value: pulumi.Output[str | None]
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: VariableArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        connection: Connection | None = None,
-    ) -> None:
+    def before_register(self, resource_name: str, args: Any) -> None:
         claim_path("variable", resource_name, args.workspace, args.path)
-        value: Any = pulumi.Output.secret(args.value) if args.is_secret else args.value
-        props = {
-            "workspace": args.workspace,
-            "path": args.path,
-            "value": value,
-            "is_secret": args.is_secret,
-            "description": args.description,
-        }
-        secret_outputs = ("value", "encrypted_value") if args.is_secret else ("encrypted_value",)
-        super().__init__(VariableProvider(), resource_name, props, opts, connection, secret_outputs)
+
+    def secret_inputs(self, args: Any) -> set[str]:
+        # Anything but a plain False (None, True, an Output) keeps the value secret.
+        return set() if args.is_secret is False else super().secret_inputs(args)

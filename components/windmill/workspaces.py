@@ -13,45 +13,44 @@ defaults to true); the Community Edition allows two workspaces besides ``admins`
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from typing import Any
 
-import pulumi
+from . import rules
+from .base import WindmillProvider, WindmillResource
+from .client import WindmillClient
+from .errors import AlreadyExistsError, NotFoundError, UnauthorizedError, WorkspaceExistsError
+from .schema import Declaration, Field, args_class
 
-from .base import (
-    Connection,
-    Field,
-    WindmillProvider,
-    WindmillResource,
-    max_length,
-    pattern,
-    validate_workspace_id,
+DELETION_MODES = rules.DELETION_MODES
+
+WORKSPACE = Declaration(
+    kind="workspace",
+    type_name="Workspace",
+    label="workspace",
+    summary=(
+        "A workspace. Needs a superadmin token. `deletion_mode: archive` (default) archives on delete: "
+        "scripts, flows, variables and job history stay, schedules are disabled and workspace-scoped tokens "
+        "deleted by Windmill; a later create **unarchives** it. `delete` drops it. An existing workspace "
+        "fails the create unless `adopt`. An archived workspace reads as gone. `name` and `color` change "
+        "with one call each; `deletion_mode` and `adopt` with none."
+    ),
+    inputs=(
+        Field("workspace_id", str, "workspace id", required=True, replace_on_change=True,
+              validate=rules.validate_workspace_id),
+        Field("name", str, "display name (at most 50 characters)", required=True,
+              validate=rules.validate_workspace_name),
+        Field("color", str, "`#rrggbb` colour in the UI", validate=rules.validate_color),
+        Field("deletion_mode", str, "what a delete does: `archive` (keeps all data) or `delete`",
+              default="archive", validate=rules.validate_deletion_mode),
+        Field("adopt", bool, "take over a workspace that already exists instead of failing", default=False),
+    ),
 )
-from .client import AlreadyExistsError, NotFoundError, UnauthorizedError, WindmillClient
-
-DELETION_MODES = ("archive", "delete")
-
-
-class WorkspaceExistsError(Exception):
-    """A create found the workspace already there and ``adopt`` is off."""
 
 
 class WorkspaceProvider(WindmillProvider):
     """Dynamic provider for a Windmill workspace."""
 
-    kind = "workspace"
-    fields = (
-        Field("workspace_id", str, required=True, replace_on_change=True, validate=validate_workspace_id),
-        Field("name", str, required=True, validate=max_length(50)),
-        Field("color", str, validate=pattern(r"#[0-9a-fA-F]{6}", "must be a #rrggbb colour")),
-        Field(
-            "deletion_mode",
-            str,
-            default="archive",
-            validate=lambda v: None if v in DELETION_MODES else f"must be 'archive' or 'delete', got {v!r}",
-        ),
-        Field("adopt", bool, default=False),
-    )
+    declaration = WORKSPACE
 
     def object_id(self, inputs: dict[str, Any]) -> str:
         return str(inputs["workspace_id"])
@@ -135,37 +134,8 @@ def _get_workspace(client: WindmillClient, ws: str) -> dict[str, Any] | None:
         return None
 
 
-@dataclass(frozen=True)
-class WorkspaceArgs:
-    """Inputs of a Windmill workspace (see the module docstring for semantics)."""
-
-    workspace_id: pulumi.Input[str]
-    name: pulumi.Input[str]
-    color: pulumi.Input[str] | None = None
-    deletion_mode: pulumi.Input[str] = "archive"
-    adopt: pulumi.Input[bool] = False
+WorkspaceArgs = args_class(WORKSPACE, __name__)
 
 
-class Workspace(WindmillResource, module="windmill", name="Workspace"):
+class Workspace(WindmillResource, provider=WorkspaceProvider):
     """A Windmill workspace, managed through the Windmill API."""
-
-    workspace_id: pulumi.Output[str]
-    name: pulumi.Output[str]
-    color: pulumi.Output[str | None]
-    deletion_mode: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: WorkspaceArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        connection: Connection | None = None,
-    ) -> None:
-        props = {
-            "workspace_id": args.workspace_id,
-            "name": args.name,
-            "color": args.color,
-            "deletion_mode": args.deletion_mode,
-            "adopt": args.adopt,
-        }
-        super().__init__(WorkspaceProvider(), resource_name, props, opts, connection)

@@ -22,8 +22,8 @@ WS = "drift"
 @pytest.fixture
 def engine(windmill: WindmillEmulator) -> Iterator[Engine]:
     with ProviderHost() as host:
-        host.configure({"windmillUrl": windmill.url, "windmillToken": windmill.admin_token})
-        yield Engine(host)
+        host.configure({})
+        yield Engine(host, connection={"api_url": windmill.url, "api_token": windmill.admin_token})
 
 
 @pytest.fixture

@@ -27,10 +27,15 @@ FAULT_IDS = ["503", "dropped", "response-lost"]
 
 
 @pytest.fixture
-def host(windmill: WindmillEmulator) -> Iterator[ProviderHost]:
+def host() -> Iterator[ProviderHost]:
     with ProviderHost() as host:
-        host.configure({"windmillUrl": windmill.url, "windmillToken": windmill.admin_token})
+        host.configure({})
         yield host
+
+
+@pytest.fixture
+def engine(host: ProviderHost, windmill: WindmillEmulator) -> Engine:
+    return Engine(host, connection={"api_url": windmill.url, "api_token": windmill.admin_token})
 
 
 @pytest.fixture
@@ -57,10 +62,10 @@ INPUTS = {"workspace": WS, "path": "f/ops/api_key", "value": SECRET, "is_secret"
 
 @pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
 def test_create_survives_a_fault_with_exactly_one_object(
-    fault: dict[str, Any], host: ProviderHost, api: httpx.Client, windmill: WindmillEmulator
+    fault: dict[str, Any], host: ProviderHost, engine: Engine, api: httpx.Client, windmill: WindmillEmulator
 ) -> None:
     windmill.inject_fault("POST", f"/api/w/{WS}/variables/create", **fault)
-    created = Engine(host).up(Engine.urn("Variable", "v"), VariableProvider(), INPUTS)
+    created = engine.up(Engine.urn("Variable", "v"), VariableProvider(), INPUTS)
     assert variables(api) == ["f/ops/api_key"]
     assert created.state.outputs["encrypted_value"] == windmill.raw_variable(WS, "f/ops/api_key")["value"]
     creates = [r for r in windmill.requests if r.method == "POST" and r.path.endswith("/variables/create")]
@@ -70,9 +75,8 @@ def test_create_survives_a_fault_with_exactly_one_object(
 
 @pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
 def test_update_read_and_delete_survive_a_fault(
-    fault: dict[str, Any], host: ProviderHost, api: httpx.Client, windmill: WindmillEmulator
+    fault: dict[str, Any], host: ProviderHost, engine: Engine, api: httpx.Client, windmill: WindmillEmulator
 ) -> None:
-    engine = Engine(host)
     urn = Engine.urn("Variable", "v")
     state = engine.up(urn, VariableProvider(), INPUTS).state
 
@@ -93,9 +97,8 @@ def test_update_read_and_delete_survive_a_fault(
 
 @pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
 def test_folder_create_and_update_survive_a_fault(
-    fault: dict[str, Any], host: ProviderHost, api: httpx.Client, windmill: WindmillEmulator
+    fault: dict[str, Any], host: ProviderHost, engine: Engine, api: httpx.Client, windmill: WindmillEmulator
 ) -> None:
-    engine = Engine(host)
     urn = Engine.urn("Folder", "f")
     windmill.inject_fault("POST", f"/api/w/{WS}/folders/create", **fault)
     state = engine.up(urn, FolderProvider(), {"workspace": WS, "name": "team"}).state
@@ -106,14 +109,14 @@ def test_folder_create_and_update_survive_a_fault(
 
 
 def test_a_permanent_error_is_clear_and_leaves_no_orphan(
-    host: ProviderHost, api: httpx.Client, windmill: WindmillEmulator
+    host: ProviderHost, engine: Engine, api: httpx.Client, windmill: WindmillEmulator
 ) -> None:
     windmill.inject_fault(
         "POST", f"/api/w/{WS}/variables/create", status=400,
         body=f"Bad request: value {SECRET} rejected by policy", times=1,
     )
     with pytest.raises(ProviderError) as caught:
-        Engine(host).up(Engine.urn("Variable", "v"), VariableProvider(), INPUTS)
+        engine.up(Engine.urn("Variable", "v"), VariableProvider(), INPUTS)
     details = caught.value.details
     assert "POST /w/faults/variables/create failed (HTTP 400)" in details
     assert "rejected by policy" in details
@@ -121,11 +124,12 @@ def test_a_permanent_error_is_clear_and_leaves_no_orphan(
     assert_no_secret_leaked(host, windmill, details)
 
 
-def test_an_outage_longer_than_the_retries_fails_clearly(host: ProviderHost, windmill: WindmillEmulator,
+def test_an_outage_longer_than_the_retries_fails_clearly(host: ProviderHost, engine: Engine,
+                                                         windmill: WindmillEmulator,
                                                          api: httpx.Client) -> None:
     windmill.inject_fault("*", f"/api/w/{WS}/variables/*", status=503, times=100)
     with pytest.raises(ProviderError) as caught:
-        Engine(host).up(Engine.urn("Variable", "v"), VariableProvider(), INPUTS)
+        engine.up(Engine.urn("Variable", "v"), VariableProvider(), INPUTS)
     assert "HTTP 503" in caught.value.details
     assert "retry" in host.logs()
     assert_no_secret_leaked(host, windmill, caught.value.details)
@@ -133,9 +137,10 @@ def test_an_outage_longer_than_the_retries_fails_clearly(host: ProviderHost, win
 
 def test_an_unreachable_instance_says_so(windmill: WindmillEmulator) -> None:
     with ProviderHost() as host:
-        host.configure({"windmillUrl": "http://127.0.0.1:9", "windmillToken": windmill.admin_token})
+        host.configure({})
+        engine = Engine(host, connection={"api_url": "http://127.0.0.1:9", "api_token": windmill.admin_token})
         with pytest.raises(ProviderError) as caught:
-            Engine(host).up(Engine.urn("Folder", "f"), FolderProvider(), {"workspace": WS, "name": "x"})
+            engine.up(Engine.urn("Folder", "f"), FolderProvider(), {"workspace": WS, "name": "x"})
         assert "Is the Windmill instance at http://127.0.0.1:9 up and reachable?" in caught.value.details
         assert windmill.admin_token not in caught.value.details + host.logs()
 
@@ -162,7 +167,7 @@ CREATES = [
 @pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
 def test_every_kind_of_create_survives_a_fault_without_a_duplicate_or_already_exists(
     kind: str, provider: str, create_path: str, inputs: dict[str, Any], get_path: str | None,
-    fault: dict[str, Any], host: ProviderHost, api: httpx.Client, windmill: WindmillEmulator,
+    fault: dict[str, Any], host: ProviderHost, engine: Engine, api: httpx.Client, windmill: WindmillEmulator,
 ) -> None:
     import importlib
 
@@ -170,7 +175,7 @@ def test_every_kind_of_create_survives_a_fault_without_a_duplicate_or_already_ex
     provider_class = getattr(importlib.import_module(module), name)
     windmill.clear_requests()  # the fixture's own set-up calls are not part of this
     windmill.inject_fault("POST", create_path, **fault)
-    created = Engine(host).up(Engine.urn(kind, "x"), provider_class(), inputs)
+    created = engine.up(Engine.urn(kind, "x"), provider_class(), inputs)
     assert created.op == "create"
     if get_path is not None:
         assert api.get(get_path).status_code == 200
@@ -197,7 +202,7 @@ ROLLBACKS = [
                          ids=[r[0] for r in ROLLBACKS])
 def test_a_create_whose_later_step_fails_is_rolled_back_and_can_be_retried(
     kind: str, provider: str, inputs: dict[str, Any], method: str, failing_path: str, get_path: str | None,
-    host: ProviderHost, api: httpx.Client, windmill: WindmillEmulator,
+    host: ProviderHost, engine: Engine, api: httpx.Client, windmill: WindmillEmulator,
 ) -> None:
     import importlib
 
@@ -206,9 +211,9 @@ def test_a_create_whose_later_step_fails_is_rolled_back_and_can_be_retried(
     api.post(f"/w/{WS}/workspaces/add_user", json={"email": "erin@example.com", "is_admin": False, "operator": False})
     windmill.inject_fault(method, failing_path, status=500, body="Internal: boom", times=1)
     with pytest.raises(ProviderError, match="Internal: boom"):
-        Engine(host).up(Engine.urn(kind, "x"), provider_class(), inputs)
+        engine.up(Engine.urn(kind, "x"), provider_class(), inputs)
     if get_path is not None:
         assert api.get(get_path).status_code == 404  # nothing left behind
     else:
         assert inputs["email"] not in {u["email"] for u in api.get(f"/w/{WS}/users/list").json()}
-    assert Engine(host).up(Engine.urn(kind, "x"), provider_class(), inputs).op == "create"  # no "already exists"
+    assert engine.up(Engine.urn(kind, "x"), provider_class(), inputs).op == "create"  # no "already exists"

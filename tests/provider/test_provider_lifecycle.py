@@ -28,9 +28,9 @@ WS = "lifecycle"
 @pytest.fixture
 def engine(windmill: WindmillEmulator) -> Iterator[Engine]:
     host = ProviderHost()
-    host.configure({"windmillUrl": windmill.url, "windmillToken": windmill.admin_token})
+    host.configure({})
     try:
-        yield Engine(host)
+        yield Engine(host, connection={"api_url": windmill.url, "api_token": windmill.admin_token})
     finally:
         host.close()
 
@@ -206,19 +206,36 @@ def test_check_failures_come_back_through_the_host_naming_the_field(engine: Engi
     assert "f/<folder>/<name>" in outcome.failures[0][1]
 
 
-def test_missing_connection_settings_fail_with_the_config_keys_to_set(workspace: str) -> None:
+def test_without_connection_inputs_the_call_fails_naming_the_input_and_stack_config_is_not_read(
+    windmill: WindmillEmulator, workspace: str
+) -> None:
     with ProviderHost() as host:
-        host.configure({})
-        with pytest.raises(ProviderError, match="pulumi config set windmillUrl"):
+        # The engine hands every provider the stack config; the provider must not take a URL or token from it.
+        host.configure({"windmillUrl": windmill.url, "windmillToken": windmill.admin_token})
+        with pytest.raises(ProviderError, match=r"api_url input is empty.*pulumi config set windmillUrl"):
             Engine(host).up(Engine.urn("Folder", "f"), FolderProvider(), {"workspace": WS, "name": "x"})
+        with pytest.raises(ProviderError, match="api_token input is empty"):
+            Engine(host, connection={"api_url": windmill.url}).up(
+                Engine.urn("Folder", "f"), FolderProvider(), {"workspace": WS, "name": "x"})
 
 
-def test_explicit_connection_inputs_override_stack_config(windmill: WindmillEmulator, workspace: str) -> None:
+def test_the_connection_inputs_are_the_one_source(windmill: WindmillEmulator, workspace: str) -> None:
     with ProviderHost() as host:
         host.configure({"windmillUrl": "http://127.0.0.1:9", "windmillToken": "wrong"})
-        inputs = {"workspace": WS, "name": "viainputs", "api_url": windmill.url, "api_token": windmill.admin_token}
-        created = Engine(host).up(Engine.urn("Folder", "f"), FolderProvider(), inputs)
+        connection = {"api_url": windmill.url, "api_token": windmill.admin_token, "api_read_timeout_seconds": 12}
+        engine = Engine(host, connection=connection)
+        created = engine.up(Engine.urn("Folder", "f"), FolderProvider(), {"workspace": WS, "name": "viainputs"})
         assert created.op == "create"
+        assert created.state.outputs["windmill_kind"] == "folder"
+        assert created.state.outputs["api_read_timeout_seconds"] == 12
+        assert created.state.outputs["api_connect_timeout_seconds"] == 5  # the declared default
+        # A new timeout or token is an in-place update that makes no request.
+        windmill.clear_requests()
+        engine.connection["api_read_timeout_seconds"] = 20
+        updated = engine.up(Engine.urn("Folder", "f"), FolderProvider(), {"workspace": WS, "name": "viainputs"},
+                            created.state)
+        assert updated.op == "update" and updated.state.outputs["api_read_timeout_seconds"] == 20
+        assert windmill.requests == []
 
 
 def _tokens(api: httpx.Client) -> list[dict[str, Any]]:

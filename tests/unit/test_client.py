@@ -13,19 +13,17 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from components.windmill.client import (
+from components.windmill.client import ConnectionSettings, RetryPolicy, WindmillClient, pooled_http_client
+from components.windmill.errors import (
     AlreadyExistsError,
+    ApiError,
     BadRequestError,
-    ConnectionSettings,
     ForbiddenError,
     NotFoundError,
-    RetryPolicy,
     ServerError,
     UnauthorizedError,
-    WindmillClient,
     WindmillConnectionError,
     WindmillError,
-    pooled_http_client,
 )
 
 TOKEN = "tok_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123"
@@ -74,10 +72,11 @@ def text(status: int, body: str) -> httpx.Response:
         (401, "Not authorized: Unauthorized", UnauthorizedError),
         (403, "Require Admin privileges for alice", ForbiddenError),
         (500, "Internal: boom", ServerError),
+        (409, "Conflict", ApiError),
     ],
 )
 def test_errors_map_to_typed_exceptions_with_method_path_status_and_message(
-    status: int, body: str, kind: type[WindmillError]
+    status: int, body: str, kind: type[ApiError]
 ) -> None:
     _, handler = scripted(text(status, body))
     with pytest.raises(kind) as caught:
@@ -85,6 +84,7 @@ def test_errors_map_to_typed_exceptions_with_method_path_status_and_message(
     error = caught.value
     assert (error.method, error.path, error.status) == ("POST", "/w/ws/variables/update/f/a/b", status)
     assert body in str(error)
+    assert isinstance(error, WindmillError)  # one root for everything the package raises
 
 
 def test_error_messages_never_contain_the_token_or_a_secret_from_the_body() -> None:

@@ -61,6 +61,14 @@ MUTABLE_CHANGES: dict[type, dict[str, Any]] = {
     ResourceTypeProvider: {"schema": {"type": "object"}, "description": "d"},
     TokenProvider: {"api_token": "rotated-admin-token"},  # only the connection changes in place
 }
+CONNECTION_CHANGES = {"api_url": "https://other.example", "api_token": "rotated", "api_connect_timeout_seconds": 9,
+                      "api_read_timeout_seconds": 90}
+
+KINDS = {
+    WorkspaceProvider: "workspace", FolderProvider: "folder", GroupProvider: "group", MemberProvider: "member",
+    VariableProvider: "variable", ResourceProvider: "resource", ResourceTypeProvider: "resource_type",
+    TokenProvider: "token",
+}
 
 NEW_IDENTITY = {
     "workspace_id": "homeops-media",
@@ -107,6 +115,12 @@ INVALID: list[tuple[type, str, Any, str]] = [
     (TokenProvider, "expiration", "next week", "RFC 3339"),
     (TokenProvider, "expiration", "2030-01-01T00:00:00", "time zone"),
     (TokenProvider, "workspace", "admins", "reserved"),
+    (FolderProvider, "api_url", "https://windmill.example/api", "without /api"),
+    (FolderProvider, "api_url", "windmill.example", "http(s) URL"),
+    (FolderProvider, "api_connect_timeout_seconds", 0, "> 0"),
+    (FolderProvider, "api_read_timeout_seconds", 601, "<= 600"),
+    (FolderProvider, "api_read_timeout_seconds", "30", "must be an integer or a number"),
+    (FolderProvider, "windmill_kind", "group", "always 'folder'"),
 ]
 
 
@@ -116,7 +130,7 @@ def test_valid_inputs_pass_check_with_defaults_applied(provider_class: type) -> 
     assert result.failures == []
     for key, value in VALID[provider_class].items():
         assert result.inputs[key] == value
-    for spec in provider_class.fields:
+    for spec in provider_class.declaration.all_inputs:
         if spec.default is not None:
             assert spec.name in result.inputs, f"default of {spec.name} not applied"
 
@@ -132,7 +146,7 @@ def test_invalid_input_fails_check_naming_the_field(provider_class: type, field:
 
 @pytest.mark.parametrize("provider_class", list(VALID), ids=lambda c: c.__name__)
 def test_missing_required_field_and_unknown_keys_fail(provider_class: type) -> None:
-    required = [s.name for s in provider_class.fields if s.required]
+    required = [s.name for s in provider_class.declaration.inputs if s.required]
     inputs = {k: v for k, v in VALID[provider_class].items() if k != required[-1]}
     inputs["surprise"] = 1
     failures = {f.property: f.reason for f in provider_class().check({}, inputs).failures}
@@ -217,3 +231,27 @@ def test_connection_change_is_an_update_not_a_replace() -> None:
 def test_folder_owner_without_write_is_refused() -> None:
     result = FolderProvider().check({}, {**VALID[FolderProvider], "extra_perms": {"g/platform": False}})
     assert [f.property for f in result.failures] == ["extra_perms"]
+
+
+@pytest.mark.parametrize("provider_class", list(VALID), ids=lambda c: c.__name__)
+def test_every_resource_declares_its_windmill_kind_as_an_input_default(provider_class: type) -> None:
+    result = provider_class().check({}, dict(VALID[provider_class]))
+    assert result.inputs["windmill_kind"] == KINDS[provider_class] == provider_class.declaration.kind
+
+
+@pytest.mark.parametrize("provider_class", list(VALID), ids=lambda c: c.__name__)
+def test_connection_changes_update_in_place(provider_class: type) -> None:
+    for key, value in CONNECTION_CHANGES.items():
+        news = provider_class().check({}, {**VALID[provider_class], key: value}).inputs
+        diff = provider_class().diff("id", _state(provider_class), news)
+        assert diff.changes is True and diff.replaces == [], key
+
+
+@pytest.mark.parametrize("provider_class", list(VALID), ids=lambda c: c.__name__)
+def test_state_written_before_a_field_existed_shows_no_diff(provider_class: type) -> None:
+    """A field added later with a default (windmill_kind, the timeouts) is not a change for old state."""
+    news = provider_class().check({}, dict(VALID[provider_class])).inputs
+    old = {k: v for k, v in _state(provider_class).items()
+           if k not in ("windmill_kind", "api_connect_timeout_seconds", "api_read_timeout_seconds")}
+    assert provider_class().diff("id", old, news).changes is False
+    assert provider_class().diff("id", old, {**news, "api_read_timeout_seconds": 31}).changes is True

@@ -46,7 +46,9 @@ def test_provider_is_pickled_by_reference_and_loads_in_a_fresh_process(provider_
 
 
 @pytest.mark.parametrize("provider_class", PROVIDERS, ids=lambda c: c.__name__)
-def test_a_configured_provider_serializes_without_its_token(provider_class: type) -> None:
+def test_a_configured_provider_keeps_nothing_of_the_stack_config(provider_class: type) -> None:
+    """The engine configures every provider with the stack config; the connection comes from the
+    resource's inputs only, so nothing of it (a token least of all) may reach the blob."""
     provider = provider_class()
     provider.configure(ConfigureRequest(Config(
         {"homeops-windmill:windmillUrl": "http://windmill.test", "homeops-windmill:windmillToken": TOKEN},
@@ -55,6 +57,7 @@ def test_a_configured_provider_serializes_without_its_token(provider_class: type
     raw = base64.b64decode(serialize_provider(provider))
     assert TOKEN.encode() not in raw
     assert b"windmill.test" not in raw
+    assert vars(provider) == {}
 
 
 def test_resource_blobs_are_identical_across_instances_so_there_is_no_spurious_provider_diff() -> None:
