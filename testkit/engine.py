@@ -63,7 +63,7 @@ class PulumiProject:
     """A private copy of the project, its backend and its ``PULUMI_HOME`` under ``base``."""
 
     base: Path
-    passphrase: str = "engine-tier passphrase"  # noqa: S105 -- the tier's own throwaway state key
+    passphrase: str = "engine-tier passphrase"  # the tier's own throwaway state key
     extra_env: dict[str, str] = field(default_factory=dict)
     history: list[Result] = field(default_factory=list)
 
