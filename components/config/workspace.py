@@ -36,7 +36,7 @@ from .rules import (
     references,
 )
 from .schema import key as config_key
-from .values import Section
+from .values import Section, check_bool
 
 T = TypeVar("T")
 
@@ -284,14 +284,20 @@ def _folder(s: Section) -> FolderSpec:
     perms = s.mapping("extraPerms", {})
     for principal, write in perms.items():
         check_principal(f"{s.key('extraPerms')}.{principal}", principal)
-        if not isinstance(write, bool):
-            raise ConfigError(f"{s.key('extraPerms')}.{principal}", "must be true (write) or false (read)")
+        perms[principal] = _write_permission(f"{s.key('extraPerms')}.{principal}", write)
     return FolderSpec(
         name=s.parse("name", check_folder_name),
         summary=s.str("summary", ""),
         owners=tuple(owners),
         extra_perms=perms,
     )
+
+
+def _write_permission(key: str, value: Any) -> bool:
+    try:
+        return check_bool(key, value)
+    except ConfigError:
+        raise ConfigError(key, "must be true (write) or false (read)") from None
 
 
 def _member(s: Section) -> MemberSpec:

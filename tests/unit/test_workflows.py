@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from components import github_sync as gs
+from components.config.github_sync import GitHubSyncArgs
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -88,7 +89,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     directory.mkdir(parents=True)
     paths = []
     for workspace, domain, data in GENERATED_CONFIGS.values():
-        args = gs.GitHubSyncArgs.from_config(data, workspace_id=workspace, domain=domain, windmill_version="1.819.0")
+        args = GitHubSyncArgs.from_config(data, workspace_id=workspace, domain=domain, windmill_version="1.819.0")
         assert args is not None
         path = directory / args.workflow_file
         path.write_text(gs.render_workflow(args))
