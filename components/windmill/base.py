@@ -31,19 +31,8 @@ from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from .client import ConnectionSettings, WindmillClient
 from .errors import ConnectionConfigError
 from .pickling import leaves_pickler_as_found
-from .rules import (
-    DEFAULT_CONNECT_TIMEOUT_SECONDS,
-    DEFAULT_READ_TIMEOUT_SECONDS,
-    ITEM_PATH_RULE,
-    WORKSPACE_ID_RULE,
-    validate_item_path,
-    validate_workspace_id,
-)
-from .rules import validate_instance_url as validate_url
+from .rules import DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_READ_TIMEOUT_SECONDS
 from .schema import CONNECTION_INPUTS, KIND_KEY, DeclaredProvider
-
-# Rules the config layer still imports from here; their home is rules.py.
-__all__ = ["ITEM_PATH_RULE", "WORKSPACE_ID_RULE", "validate_item_path", "validate_url", "validate_workspace_id"]
 
 CONNECTION_KEYS = tuple(spec.name for spec in CONNECTION_INPUTS)
 

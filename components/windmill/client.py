@@ -5,8 +5,8 @@ mutations with ``text/plain`` bodies and every error as plain text, which the ge
 cannot parse, and its strict models break on version skew (windmill-api.md §13). This module
 keeps to the documented endpoints and adds what a provider needs:
 
-* errors mapped to typed exceptions carrying method, path, status and Windmill's message, with the
-  token and any secret from the request body redacted (windmill-api.md §9.1);
+* errors mapped to the typed exceptions of ``errors.py`` (method, path, status and Windmill's
+  message), with the token and any secret from the request body redacted (windmill-api.md §9.1);
 * bounded retries with exponential backoff and full jitter on connection errors and 502/503/504;
   a create is retried only after an ``exists`` probe shows the first attempt did not land, so a
   retry can neither duplicate an object nor trip over "already exists";

@@ -19,8 +19,6 @@ from .client import WindmillClient
 from .errors import AlreadyExistsError, MemberExistsError, NotFoundError, deleted_outside_pulumi
 from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
 
-ROLES = rules.MEMBER_ROLES
-
 MEMBER = Declaration(
     kind="member",
     type_name="Member",

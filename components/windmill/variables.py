@@ -27,8 +27,6 @@ from .errors import NotFoundError, deleted_outside_pulumi
 from .paths import claim_path
 from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
 
-MAX_VALUE_LENGTH = rules.MAX_VARIABLE_VALUE_LENGTH
-
 VARIABLE = Declaration(
     kind="variable",
     type_name="Variable",
@@ -42,7 +40,7 @@ VARIABLE = Declaration(
         Field("path", str, "`f/<folder>/<name>` (or `u/…`, `g/…`)", required=True, replace_on_change=True,
               validate=rules.validate_item_path),
         Field("value", str, "the value (at most 15000 characters); a Pulumi secret when `is_secret`",
-              required=True, secret=True, validate=rules.max_length(MAX_VALUE_LENGTH)),
+              required=True, secret=True, validate=rules.max_length(rules.MAX_VARIABLE_VALUE_LENGTH)),
         Field("is_secret", bool, "store encrypted; decided when the program runs (a plain value)", default=True),
         Field("description", str, "shown in the Windmill UI", default=""),
     ),

@@ -21,8 +21,6 @@ from .client import WindmillClient
 from .errors import AlreadyExistsError, NotFoundError, UnauthorizedError, WorkspaceExistsError
 from .schema import Declaration, Field, args_class
 
-DELETION_MODES = rules.DELETION_MODES
-
 WORKSPACE = Declaration(
     kind="workspace",
     type_name="Workspace",
