@@ -21,6 +21,15 @@ Example (``folders.py``)::
         ),
     )
 
+    class FolderProvider(WindmillProvider):   # check and diff come from the declaration
+        declaration = FOLDER
+        ...                                    # object_id and the four *_object hooks
+
+    FolderArgs = args_class(FOLDER, __name__)  # FolderArgs(workspace, name, summary="", ...)
+
+    class Folder(WindmillResource, provider=FolderProvider):  # Folder(name, FolderArgs(...), opts, connection)
+        ...
+
 Every declaration also has the input and output ``windmill_kind`` (a constant such as ``"folder"``)
 so a policy can tell the resources apart: every dynamic resource has the same provider, and
 the type token is the only other hint. Windmill resources add the connection inputs
@@ -148,7 +157,7 @@ class Declaration:
 
     ``kind`` is the ``windmill_kind`` value; ``type_name`` the last part of the Pulumi type token
     (``pulumi-python:dynamic/windmill:<type_name>``) and of the ``<type_name>Args`` class;
-    ``label`` names the kind in messages; ``summary`` and ``notes`` describe it in the README.
+    ``label`` names the kind in messages; ``summary`` describes its behaviour in the README.
     """
 
     kind: str

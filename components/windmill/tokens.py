@@ -27,6 +27,7 @@ from typing import Any
 from . import rules
 from .base import WindmillProvider, WindmillResource
 from .client import WindmillClient
+from .errors import WindmillError
 from .schema import Declaration, Field, args_class
 
 SCOPE = r"[a-z_]+:(read|write|run)(:[^\s]+)?"
@@ -100,7 +101,7 @@ class TokenProvider(WindmillProvider):
         # A lost response leaves a token whose value nobody knows: delete it before trying again.
         response = client.create("/users/tokens/create", body, discard=lambda: self._delete_labelled(client, label))
         if response is None:  # pragma: no cover - with discard=, create() always returns the answer
-            raise RuntimeError("token create returned no answer")
+            raise WindmillError("token create returned no answer")
         token = response.text.strip()
         return {"token": token, "token_prefix": token[:10], "windmill_label": label}
 
