@@ -149,7 +149,13 @@ def build_wmill_yaml() -> dict[str, Any]:
     CLI versions disagree on the defaults of absent keys, so nothing is left to them. Variables,
     secrets, resources, resource types and folders are Pulumi's: with them out of scope a sync push
     can never prune what Pulumi manages (windmill-labs/windmill#10842). Schedules, triggers, users,
-    groups, settings and the encryption key stay out as well.
+    groups, settings and the encryption key stay out as well. Workspace dependencies and data-table
+    migrations are code, so the repository owns them like scripts and flows.
+
+    The last four keys were found absent by running wmill 1.819 (tests/wmill): without
+    ``syncBehavior`` it falls back to the legacy ``v0`` (``sync_behavior_version=v0`` on every
+    export) although ``wmill init`` writes ``v1``, and without ``nonDottedPaths`` it uses the dotted
+    ``.flow`` folders although ``wmill config`` documents ``true`` as the default.
     """
     return {
         "defaultTs": "bun",
@@ -169,6 +175,10 @@ def build_wmill_yaml() -> dict[str, Any]:
         "includeGroups": False,
         "includeSettings": False,
         "includeKey": False,
+        "skipWorkspaceDependencies": False,
+        "skipDatatableMigrations": False,
+        "nonDottedPaths": False,
+        "syncBehavior": "v1",
     }
 
 

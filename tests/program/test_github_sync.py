@@ -334,6 +334,10 @@ def test_wmill_yaml_keeps_pulumi_owned_items_out_of_scope() -> None:
         "includeKey",
     ):
         assert document[key] is False, key
+    # Absent, these fall back to defaults that differ between wmill versions and `wmill init`
+    # (found by tests/wmill with wmill 1.819: the legacy sync behaviour v0 was used).
+    assert (document["syncBehavior"], document["nonDottedPaths"]) == ("v1", False)
+    assert document["skipWorkspaceDependencies"] is False and document["skipDatatableMigrations"] is False
 
 
 # ------------------------------------------------------------------------------------------------
