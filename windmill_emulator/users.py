@@ -23,6 +23,7 @@ from .framework import (
     opt,
     page_slice,
     query_bool,
+    query_int,
     req,
     text,
 )
@@ -307,10 +308,17 @@ def delete_user(ctx: Ctx) -> Response:
 
 
 def list_users_as_super_admin(ctx: Ctx) -> Response:
-    """GET /api/users/list_as_super_admin: superadmin."""
+    """GET /api/users/list_as_super_admin: superadmin; superadmins first, then devops, then by email.
+
+    windmill-labs/windmill backend/windmill-api-users/src/users.rs @ 82e5f6de48e246a49b25e7d4ea7be65122e8772c:
+    ``per_page`` defaults to 10000 and pages start at 1 (``page=0`` is the first page too, which
+    ``wmill user`` asks for before ``page=1``).
+    """
     require_super_admin(ctx)
-    rows = [global_user_json(u) for u in ctx.store.users.values()]
-    return json_response(page_slice(rows, ctx.query))
+    users = sorted(ctx.store.users.values(), key=lambda u: (not u.super_admin, not u.devops, u.email))
+    per_page = max(query_int(ctx.query, "per_page") or 10000, 1)
+    offset = (max(query_int(ctx.query, "page") or 1, 1) - 1) * per_page
+    return json_response([global_user_json(u) for u in users[offset : offset + per_page]])
 
 
 # --------------------------------------------------------------------------------------------

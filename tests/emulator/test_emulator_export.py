@@ -117,3 +117,15 @@ def test_the_lists_wmill_calls_around_a_sync_are_empty(windmill: WindmillEmulato
         # The token is limited to its workspace: the workspace whoami works, global routes do not.
         assert s.get(f"/w/{WS}/users/whoami").json()["is_admin"] is True
         assert (s.get("/users/whoami").status_code, s.get("/users/list_as_super_admin").status_code) == (401, 401)
+
+
+def test_users_list_as_super_admin_pages_as_wmill_user_reads_it(windmill: WindmillEmulator) -> None:
+    for email in ("zed@example.com", "bob@example.com"):
+        windmill.add_instance_user(email)
+    with api(windmill) as c:
+        first = [u["email"] for u in c.get("/users/list_as_super_admin", params={"page": "0", "per_page": "2"}).json()]
+        assert first == ["admin@windmill.dev", "bob@example.com"]  # superadmins first, then by email
+        again = c.get("/users/list_as_super_admin", params={"page": "1", "per_page": "2"}).json()
+        assert [u["email"] for u in again] == first  # pages start at 1; page 0 is page 1
+        rest = c.get("/users/list_as_super_admin", params={"page": "2", "per_page": "2"}).json()
+        assert [u["email"] for u in rest] == ["zed@example.com"]
