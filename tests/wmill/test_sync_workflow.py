@@ -14,6 +14,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -37,8 +38,6 @@ FLOW = "f/ops/daily"
 
 
 def _api(emulator: WindmillEmulator, site: Site, path: str) -> dict[str, object]:
-    import httpx
-
     headers = {"Authorization": f"Bearer {emulator.admin_token}"}
     response = httpx.get(f"{emulator.url}/api/w/{site.workspace}/{path}", headers=headers)
     assert response.status_code == 200, response.text
