@@ -54,7 +54,13 @@ class ApiConnection:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything ``__main__.py`` needs, validated."""
+    """Everything ``__main__.py`` needs, validated.
+
+    ``windmill_stack`` is None unless ``windmillStack.enabled`` is true (and a disabled section is
+    not read further); ``github_sync`` is None without ``githubSync.repository``, and then
+    ``github_token`` and ``sync_token`` are None too; ``sync_token`` is None when the stack mints
+    one (``mints_sync_token``). Credentials are secret Outputs only.
+    """
 
     project: str
     role: str

@@ -8,6 +8,7 @@ machine.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -54,12 +55,22 @@ def keys_read_by_the_program(stack: str, secrets: dict[str, Any]) -> set[str]:
         {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()},
         secret_keys,
     )
+    # Settings holds secret Outputs, which need an event loop (an earlier test may have closed its own);
+    # the test runs in a loop of its own and puts back whatever was there.
+    try:
+        previous: asyncio.AbstractEventLoop | None = asyncio.get_event_loop()
+    except RuntimeError:
+        previous = None
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     try:
         config = RecordingConfig()
         load_settings(config)
         return config.read
     finally:
         pulumi.runtime.set_all_config({})
+        asyncio.set_event_loop(previous)
+        loop.close()
 
 
 def test_the_program_reads_exactly_the_keys_the_schema_declares() -> None:
