@@ -23,7 +23,7 @@ import pulumi
 import yaml
 from pulumi.runtime.mocks import MockResourceArgs
 
-from components.config.schema import PROJECT, SECRET_KEYS
+from components.config.schema import DEFAULT_WINDMILL_VERSION, PROJECT, SECRET_KEYS
 from testkit.mocking import MockEnvironment, install_mocks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +59,7 @@ PLATFORM_OUTPUTS = {
     "windmillUrl": "https://windmill.homeops.example",
     "windmillApiUrl": "https://windmill.homeops.example",
     "windmillToken": "platform-superadmin-token-0123456789",
-    "windmillVersion": "1.819.0",
+    "windmillVersion": DEFAULT_WINDMILL_VERSION,
     "workspaceId": "homeops-platform",
 }
 
@@ -79,7 +79,7 @@ def member_username(args: MockResourceArgs) -> dict[str, Any]:
 DEFAULT_OUTPUTS = {
     "pulumi-python:dynamic/windmill:Member": member_username,
     "docker:index/remoteImage:RemoteImage": lambda a: {"imageId": f"sha256:{a.name}"},
-    "pulumi-python:dynamic/windmill:ReadinessGate": lambda a: {"version": "CE v1.819.0"},
+    "pulumi-python:dynamic/windmill:ReadinessGate": lambda a: {"version": f"CE v{DEFAULT_WINDMILL_VERSION}"},
     "pulumi-python:dynamic/windmill:Token": lambda a: {"token": f"minted-{a.name}-token", "token_prefix": "minted-tok"},
 }
 
