@@ -116,5 +116,6 @@ class PulumiProject:
         return (self.dir / f"Pulumi.{stack}.yaml").read_text()
 
     def transcript(self) -> str:
-        """Everything the CLI printed so far, for assertions that no secret ever appeared."""
-        return "\n".join(str(r) for r in self.history)
+        """Everything the CLI printed so far (not the command lines the test typed), for assertions
+        that no secret ever appeared."""
+        return "\n".join(r.output for r in self.history)

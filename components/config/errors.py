@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+from pulumi.errors import RunError
+
 T = TypeVar("T")
 F = TypeVar("F")
 
@@ -32,8 +34,12 @@ class ConfigError(ValueError):
         self.problem = problem
 
 
-class ConfigErrors(ValueError):
-    """Every problem of one configuration, reported together so one preview shows all of them."""
+class ConfigErrors(ValueError, RunError):
+    """Every problem of one configuration, reported together so one preview shows all of them.
+
+    A ``RunError``: the Pulumi language hosts (and the Automation API's) print its message alone, where
+    any other exception is shown with a Python traceback, which the real-engine tier found.
+    """
 
     def __init__(self, errors: list[ConfigError]) -> None:
         lines = "\n".join(f"  - {e}" for e in errors)

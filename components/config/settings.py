@@ -21,7 +21,13 @@ import pulumi
 from .errors import ConfigError, Problems
 from .github_sync import GitHubSyncArgs
 from .platform_link import PlatformLinkArgs
-from .rules import DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_READ_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, check_url
+from .rules import (
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_READ_TIMEOUT_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+    check_url,
+    validate_workspace_id,
+)
 from .schema import (
     DEFAULT_PLATFORM_STACK,
     DEFAULT_WINDMILL_VERSION,
@@ -255,10 +261,13 @@ def _check_instance(raw: _Reader, problems: Problems, role: str, stack: Windmill
 def _github_sync(
     raw: _Reader, problems: Problems, domain: str | None, workspace: WindmillWorkspaceArgs | None, version: str
 ) -> GitHubSyncArgs | None:
-    if workspace is None:
+    # A workspace entry with problems of its own must not hide githubSync's (and githubToken's): the
+    # first preview reports every root cause in one round, so fall back to the id as written.
+    workspace_id = workspace.id if workspace is not None else _written_workspace_id(raw, domain)
+    if workspace_id is None:
         return None
     sync = GitHubSyncArgs.from_config(
-        raw("githubSync"), workspace_id=workspace.id, domain=domain, windmill_version=version,
+        raw("githubSync"), workspace_id=workspace_id, domain=domain, windmill_version=version,
         key_prefix=key("githubSync"), problems=problems,
     )
     if sync is not None and not raw("githubToken"):
@@ -267,6 +276,16 @@ def _github_sync(
             "is required when githubSync.repository is set; run pulumi config set --secret githubToken <token>",
         )
     return sync
+
+
+def _written_workspace_id(raw: _Reader, domain: str | None) -> str | None:
+    """The workspace id as written (or its default) when it is a valid id, else None."""
+    written = raw("workspace")
+    if isinstance(written, dict) and "id" in written:
+        candidate = written["id"]
+    else:
+        candidate = f"homeops-{domain}" if domain else PLATFORM_WORKSPACE
+    return candidate if validate_workspace_id(candidate) is None else None
 
 
 def _plain_credentials(raw: _Reader) -> list[ConfigError]:

@@ -213,6 +213,9 @@ class _WorkspaceParser:
             items.append(item)
         return tuple(items)
 
+    def _declared_paths(self, name: str) -> set[str]:
+        return _raw_paths(self.root.data.get(name))
+
     def _group(self, s: Section, member_emails: set[str]) -> GroupSpec:
         s.reject_unknown(["name", "summary", "members"])
         name = s.parse("name", check_group_name)
@@ -258,6 +261,10 @@ class _WorkspaceParser:
     ) -> None:
         variable_paths = {v.path for v in variables}
         resource_paths = {r.path for r in resources}
+        # References count every *declared* path, so an entry with its own problem (say, its secret
+        # not set yet) is reported once, at its root cause, not again at each resource that uses it.
+        declared_variables = variable_paths | self._declared_paths("variables")
+        declared_resources = resource_paths | self._declared_paths("resources")
         for index, resource in enumerate(resources):
             where = f"{self.root.key('resources')}[{index}]"
             if resource.path in variable_paths:
@@ -267,13 +274,20 @@ class _WorkspaceParser:
                     f"deleted, so give them different paths",
                 )
             for location, kind, target in references(resource.value, f"{where}.value"):
-                known = variable_paths if kind == "var" else resource_paths
+                known = declared_variables if kind == "var" else declared_resources
                 if target not in known:
                     self.problems.add(
                         location,
                         f"${kind}:{target} does not name a {'variable' if kind == 'var' else 'resource'} "
                         f"declared in this workspace; workspaces share no resources",
                     )
+
+
+def _raw_paths(items: Any) -> set[str]:
+    """The ``path`` of every mapping in a raw config list, valid or not."""
+    if not isinstance(items, list):
+        return set()
+    return {str(item["path"]) for item in items if isinstance(item, dict) and "path" in item}
 
 
 def _folder(s: Section) -> FolderSpec:
