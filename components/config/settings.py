@@ -42,6 +42,7 @@ from .schema import (
 from .values import Section, check_int, check_str
 from .windmill_stack import WindmillStackArgs
 from .workspace import WindmillWorkspaceArgs
+from .workspace_file import WorkspaceSource, workspace_source
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,13 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
         pattern_help="must be a stack name such as organization/homeops-windmill/platform",
     ), DEFAULT_PLATFORM_STACK)
     secrets = _secrets(raw, problems)
-    workspace = _workspace(raw, problems, role, domain, set(secrets))
+    source = workspace_source(raw("workspace"), raw("workspaceFile"), problems)  # inline or its own file
+    workspace = _workspace(source, problems, role, domain, set(secrets))
     platform_link = _platform_link(raw, problems, role, domain, workspace)
     windmill_stack = _windmill_stack(raw, problems, role, version)
     version = windmill_stack.version if windmill_stack is not None else version
     _check_instance(raw, problems, role, windmill_stack)
-    github_sync = _github_sync(raw, problems, domain, workspace, version)
+    github_sync = _github_sync(raw, problems, domain, workspace, version, source.data if source else None)
     problems.errors.extend(_plain_credentials(raw))
     problems.raise_if_any()
     assert workspace is not None  # no problems means it parsed
@@ -195,15 +197,17 @@ def _secrets(raw: _Reader, problems: Problems) -> dict[str, str]:
 
 
 def _workspace(
-    raw: _Reader, problems: Problems, role: str, domain: str | None, secret_names: set[str]
+    source: WorkspaceSource | None, problems: Problems, role: str, domain: str | None, secret_names: set[str]
 ) -> WindmillWorkspaceArgs | None:
+    if source is None:  # workspaceFile could not be read; the problem is recorded
+        return None
     default_id = PLATFORM_WORKSPACE if role == "platform" else (f"homeops-{domain}" if domain else None)
     workspace = WindmillWorkspaceArgs.from_config(
-        raw("workspace"), secret_names=secret_names, default_id=default_id,
-        key=key("workspace"), secrets_key=key("secrets"), problems=problems,
+        source.data, secret_names=secret_names, default_id=default_id,
+        key=source.key, secrets_key=key("secrets"), problems=problems, section=source.section,
     )
     if workspace is not None and role == "domain" and workspace.id == PLATFORM_WORKSPACE:
-        problems.add(key("workspace.id"), f"a domain stack cannot manage {PLATFORM_WORKSPACE!r}")
+        problems.add(source.field_key("id"), f"a domain stack cannot manage {PLATFORM_WORKSPACE!r}")
     return workspace
 
 
@@ -259,11 +263,12 @@ def _check_instance(raw: _Reader, problems: Problems, role: str, stack: Windmill
 
 
 def _github_sync(
-    raw: _Reader, problems: Problems, domain: str | None, workspace: WindmillWorkspaceArgs | None, version: str
+    raw: _Reader, problems: Problems, domain: str | None, workspace: WindmillWorkspaceArgs | None, version: str,
+    written: Any,
 ) -> GitHubSyncArgs | None:
     # A workspace entry with problems of its own must not hide githubSync's (and githubToken's): the
     # first preview reports every root cause in one round, so fall back to the id as written.
-    workspace_id = workspace.id if workspace is not None else _written_workspace_id(raw, domain)
+    workspace_id = workspace.id if workspace is not None else _written_workspace_id(written, domain)
     if workspace_id is None:
         return None
     sync = GitHubSyncArgs.from_config(
@@ -278,9 +283,8 @@ def _github_sync(
     return sync
 
 
-def _written_workspace_id(raw: _Reader, domain: str | None) -> str | None:
-    """The workspace id as written (or its default) when it is a valid id, else None."""
-    written = raw("workspace")
+def _written_workspace_id(written: Any, domain: str | None) -> str | None:
+    """The workspace id as written, inline or in its file (or its default) when it is a valid id, else None."""
     if isinstance(written, dict) and "id" in written:
         candidate = written["id"]
     else:

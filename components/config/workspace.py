@@ -134,19 +134,21 @@ class WindmillWorkspaceArgs:
         key: str = config_key("workspace"),
         secrets_key: str = config_key("secrets"),
         problems: Problems | None = None,
+        section: Callable[[Any, str], Section] = Section,
     ) -> WindmillWorkspaceArgs | None:
         """Parse and check the ``workspace`` config object.
 
         Problems go to ``problems`` (the result is then None when there were any); without one,
-        they are raised together as ConfigErrors.
+        they are raised together as ConfigErrors. ``section`` names the fields in messages: a
+        workspace file passes ``workspace_file.FileSection`` (``<file>: variables[3].path``).
         """
         if problems is None:
             return collected(lambda found: WindmillWorkspaceArgs.from_config(
                 data, secret_names=secret_names, default_id=default_id, key=key, secrets_key=secrets_key,
-                problems=found,
+                problems=found, section=section,
             ))
         with problems.scope() as found:
-            root = found.check(lambda: Section(data, key))
+            root = found.check(lambda: section(data, key))
             if root is None:
                 return None
             parsed = _WorkspaceParser(root, found, secrets_key, secret_names, default_id).parse()
