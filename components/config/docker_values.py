@@ -24,6 +24,8 @@ RESERVED_WORKER_ENV = {
     "MODE": "workers always run with MODE=worker",
     "WORKER_GROUP": "it is the group's name",
     "PORT": "it is the port the worker health check probes",
+    "WORKER_TAGS": "set the group's tags instead (workerGroups[].tags)",
+    "NATIVE_MODE": "it follows the group's kind (the group named native)",
 }
 
 HOSTNAME = (

@@ -15,10 +15,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from .docker_values import parse_docker_host, parse_url, parse_windmill_version
-from .errors import Problems, collected
+from .errors import ConfigError, Problems, collected
+from .remote_workers import (
+    RemoteDatabaseAccess,
+    RemoteHost,
+    check_remote_groups,
+    parse_remote_access,
+    parse_remote_hosts,
+)
 from .rules import READINESS_INTERVAL_SECONDS, READINESS_TIMEOUT_SECONDS
 from .schema import DEFAULT_WINDMILL_VERSION, key
 from .values import Section, check_str
+from .windmill_chart import VERIFIED_CHART, ChartChoice, chart_for
+from .windmill_kubernetes import KubernetesSettings, parse_kubernetes, split_base_url
 from .windmill_stack_parts import (
     CaddySettings,
     ExtraSettings,
@@ -52,7 +61,19 @@ _NAME_PREFIX = r"[a-z][a-z0-9-]{0,29}"
 _KEYS = (
     "enabled", "dockerHost", "dockerSshOpts", "namePrefix", "edition", "version", "baseUrl", "apiUrl", "postgres",
     "server", "workerGroups", "extra", "caddy", "logMaxSize", "logMaxFile", "readiness", "bootstrapToken",
+    "runtime", "kubernetes", "remoteHosts",
 )
+RUNTIMES = ("docker", "kubernetes")
+# Keys only one runtime understands (paths inside windmillStack; "workerGroups[]." applies to every group).
+# Everything else (version, edition, baseUrl, apiUrl, server.replicas, workerGroups, extra.enabled,
+# readiness, bootstrapToken) means the same on both.
+RUNTIME_ONLY_KEYS: dict[str, tuple[str, ...]] = {
+    "docker": (
+        "dockerHost", "dockerSshOpts", "namePrefix", "postgres", "caddy", "logMaxSize", "logMaxFile",
+        "remoteHosts", "server.waitTimeoutSeconds", "server.bindAddress", "server.port", "workerGroups[].host",
+    ),
+    "kubernetes": ("kubernetes", "workerGroups[].autoscaling"),
+}
 
 
 @dataclass(frozen=True)
@@ -77,6 +98,13 @@ class WindmillStackArgs:
     readiness_timeout_seconds: int
     readiness_interval_seconds: int
     bootstrap_token: bool = True
+    runtime: str = "docker"
+    # Docker runtime: worker groups on other Docker hosts, and how they reach Postgres.
+    remote_hosts: tuple[RemoteHost, ...] = ()
+    remote_access: RemoteDatabaseAccess | None = None
+    # Kubernetes runtime: the cluster side, and the chart release the version runs on.
+    kubernetes: KubernetesSettings | None = None
+    chart: ChartChoice | None = None
 
     @property
     def windmill_image(self) -> str:
@@ -88,7 +116,13 @@ class WindmillStackArgs:
 
     @property
     def internal_url(self) -> str:
+        if self.kubernetes is not None:  # the chart's Service in front of the server pods
+            return f"http://windmill-app.{self.kubernetes.namespace}.svc:{SERVER_PORT}"
         return f"http://{SERVER_ALIAS}:{SERVER_PORT}"
+
+    @property
+    def local_worker_groups(self) -> tuple[WorkerGroup, ...]:
+        return tuple(group for group in self.worker_groups if group.host is None)
 
     @property
     def required_connections(self) -> int:
@@ -96,22 +130,60 @@ class WindmillStackArgs:
 
     @classmethod
     def from_config(
-        cls, data: Any, key_prefix: str = CONFIG_KEY, problems: Problems | None = None
+        cls, data: Any, key_prefix: str = CONFIG_KEY, problems: Problems | None = None,
+        secret_names: frozenset[str] = frozenset(),
     ) -> WindmillStackArgs | None:
         """Validate the ``windmillStack`` config object.
 
         Problems go to ``problems`` (the result is then None); without one, they are raised
-        together as ConfigErrors, each naming its key.
+        together as ConfigErrors, each naming its key. ``secret_names`` are the names set in
+        ``homeops-windmill:secrets``, which TLS material, database URLs and licenses refer to.
         """
         if problems is None:
-            return collected(lambda found: cls.from_config(data, key_prefix, found))
+            return collected(lambda found: cls.from_config(data, key_prefix, found, secret_names))
         with problems.scope() as found:
             root = found.check(lambda: Section(data, key_prefix))
-            args = _parse(root, found) if root is not None else None
+            runtime = found.check(lambda: root.str("runtime", "docker", choices=RUNTIMES)) if root else None
+            if root is not None and runtime is not None:
+                _refuse_other_runtime(root, found, runtime)
+            if found or root is None:
+                args = None
+            elif runtime == "kubernetes":
+                args = _parse_kubernetes(root, found, secret_names)
+            else:
+                args = _parse(root, found, secret_names)
         return None if found else args
 
 
-def _parse(root: Section, problems: Problems) -> WindmillStackArgs | None:
+def _refuse_other_runtime(root: Section, problems: Problems, runtime: str) -> None:
+    """A key of the other runtime is an error, named with the runtime that would understand it."""
+    for other, keys in RUNTIME_ONLY_KEYS.items():
+        if other == runtime:
+            continue
+        for path in keys:
+            for full_key in _present(root, path):
+                problems.add(full_key, f"is only understood by runtime {other}; this stack has runtime {runtime}, "
+                             "so remove it (docs/kubernetes.md lists what each runtime reads)")
+
+
+def _present(root: Section, path: str) -> list[str]:
+    """Full keys of ``path`` (``a.b`` or ``workerGroups[].b``) that are set in ``root``."""
+    if path.startswith("workerGroups[]."):
+        field = path.split(".", 1)[1]
+        groups = root.data.get("workerGroups")
+        if not isinstance(groups, list):
+            return []
+        return [f"{root.key('workerGroups')}[{i}].{field}" for i, group in enumerate(groups)
+                if isinstance(group, dict) and group.get(field) is not None]
+    data: Any = root.data
+    for part in path.split("."):
+        if not isinstance(data, dict) or data.get(part) is None:
+            return []
+        data = data[part]
+    return [root.key(path)]
+
+
+def _parse(root: Section, problems: Problems, secret_names: frozenset[str]) -> WindmillStackArgs | None:
     with problems.scope() as found:
         basics = _basics(root, found)
         # Worker groups and servers first: the Postgres connection rule depends on them.
@@ -120,20 +192,94 @@ def _parse(root: Section, problems: Problems) -> WindmillStackArgs | None:
         postgres = parse_postgres(root, found, groups or (), server, basics["name_prefix"])
         extra = parse_extra(root, found, basics["version"])
         caddy = parse_caddy(root, found)
+        hosts = parse_remote_hosts(root, found, basics["docker_host"])
+        access = parse_remote_access(root, found, secret_names)
     if found:
         return None
     assert groups is not None and server is not None and postgres is not None
-    assert extra is not None and caddy is not None
+    assert extra is not None and caddy is not None and hosts is not None
     with problems.scope() as found:
         _check_publishing(root, found, server, caddy)
+        check_remote_groups(root, found, groups, hosts, access)
         urls = _urls(root, found, basics["docker_host"], server, caddy) if not found else None
     if found or urls is None:
         return None
     base_url, api_url = urls
     return WindmillStackArgs(
         **basics, base_url=base_url, api_url=api_url, postgres=postgres, server=server, worker_groups=groups,
-        extra=extra, caddy=caddy,
+        extra=extra, caddy=caddy, remote_hosts=hosts, remote_access=access,
     )
+
+
+def _parse_kubernetes(root: Section, problems: Problems, secret_names: frozenset[str]) -> WindmillStackArgs | None:
+    """The Kubernetes runtime: the shared keys as for Docker, plus the ``kubernetes`` section."""
+    with problems.scope() as found:
+        basics = _basics(root, found)
+        groups = parse_worker_groups(root, found)
+        server = parse_server(root, found)
+        extra = parse_extra(root, found, basics["version"])
+        section = found.check(lambda: root.section("kubernetes"))
+        kubernetes = parse_kubernetes(section, found, secret_names) if section is not None else None
+    if found:
+        return None
+    assert groups is not None and server is not None and extra is not None and kubernetes is not None
+    with problems.scope() as found:
+        chart = chart_for(basics["version"])
+        if chart is None:
+            found.add(root.key("version"), f"must be {VERIFIED_CHART.app_version} or newer with runtime kubernetes: "
+                      f"the Helm chart this project generates values for is {VERIFIED_CHART.chart_version}, "
+                      f"which ships {VERIFIED_CHART.app_version} (components/config/windmill_chart.py)")
+        _check_kubernetes_editions(root, found, basics["edition"], groups, kubernetes)
+        urls = found.check(lambda: _kubernetes_urls(root, kubernetes))
+    if found or urls is None:
+        return None
+    base_url, api_url = urls
+    # The Docker-only parts keep their (valid, unused) defaults, so every runtime has one Args type.
+    empty = Section({}, root.path)
+    postgres = parse_postgres(empty, problems, groups, server, basics["name_prefix"])
+    caddy = parse_caddy(empty, problems)
+    assert postgres is not None and caddy is not None
+    return WindmillStackArgs(
+        **basics, base_url=base_url, api_url=api_url, postgres=postgres, server=server, worker_groups=groups,
+        extra=extra, caddy=caddy, runtime="kubernetes", kubernetes=kubernetes, chart=chart,
+    )
+
+
+def _check_kubernetes_editions(
+    root: Section, problems: Problems, edition: str, groups: tuple[WorkerGroup, ...], kubernetes: KubernetesSettings
+) -> None:
+    if edition == "ee" and kubernetes.license_secret is None:
+        problems.add(root.key("kubernetes.licenseSecret"),
+                     "is required with edition ee: the chart passes the license to every pod from this Secret")
+    if edition == "ce" and kubernetes.license_secret is not None:
+        problems.add(root.key("kubernetes.licenseSecret"), "is only used with edition ee; remove it")
+    for index, group in enumerate(groups):
+        if group.autoscaling and edition != "ee":
+            problems.add(_written_group_key(root, group, index, "autoscaling"),
+                         "needs edition ee: Windmill's Kubernetes autoscaling integration is an Enterprise feature")
+
+
+def _written_group_key(root: Section, group: WorkerGroup, index: int, field: str) -> str:
+    written = [g for g in root.data.get("workerGroups") or [] if isinstance(g, dict)]
+    position = next((i for i, g in enumerate(written) if g.get("name") == group.name), index)
+    return root.key(f"workerGroups[{position}].{field}")
+
+
+def _kubernetes_urls(root: Section, kubernetes: KubernetesSettings) -> tuple[str, str]:
+    """``(base_url, api_url)``: baseUrl is required (nothing to derive it from); apiUrl defaults to it
+    when an Ingress or HTTPRoute serves it, and is required otherwise (e.g. a kubectl port-forward)."""
+    if root.data.get("baseUrl") is None:
+        raise ConfigError(root.key("baseUrl"), "is required with runtime kubernetes: the URL users open")
+    base_url = root.parse("baseUrl", parse_url)
+    split_base_url(root.key("baseUrl"), base_url, kubernetes.routed)
+    api_url = root.parse("apiUrl", parse_url, "")
+    if api_url:
+        return base_url, api_url
+    if not kubernetes.routed:
+        raise ConfigError(root.key("apiUrl"), "is required with runtime kubernetes and neither kubernetes.ingress nor "
+                          "kubernetes.gatewayRoute: e.g. http://127.0.0.1:8000 with `kubectl port-forward -n "
+                          f"{kubernetes.namespace} svc/windmill-app 8000`")
+    return base_url, base_url
 
 
 def _basics(root: Section, problems: Problems) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from .docker_values import (
     parse_postgres_version,
 )
 from .errors import ConfigError, Problems
-from .values import Section
+from .values import Section, check_str
 
 T = TypeVar("T")
 
@@ -36,12 +36,17 @@ CONNECTIONS_PER_SERVER = 50
 POSTGRES_DEFAULT_MAX_CONNECTIONS = 100
 
 _GROUP_NAME = r"[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?"
+HOST_NAME = r"[a-z][a-z0-9-]{0,29}"  # a remoteHosts entry's name
 _GROUP_DEFAULTS: dict[str, dict[str, Any]] = {
     # Upstream compose: 3 default workers and 1 native worker, 2 GB each.
     "default": {"replicas": 3, "memory": "2g"},
     "native": {"replicas": 1, "memory": "2g"},
 }
-_GROUP_KEYS = ("name", "replicas", "memory", "cpus", "privileged", "mountDockerSocket", "env")
+_GROUP_KEYS = (
+    "name", "replicas", "memory", "cpus", "privileged", "mountDockerSocket", "env", "tags", "host", "autoscaling",
+)
+# Windmill's worker tags (WORKER_TAGS, comma separated): the queues a group listens to.
+_TAG = r"[A-Za-z0-9][A-Za-z0-9_.()$-]{0,49}"
 
 
 def required_connections(worker_replicas: int, server_replicas: int) -> int:
@@ -91,6 +96,12 @@ class WorkerGroup:
     privileged: bool
     mount_docker_socket: bool
     env: tuple[tuple[str, str], ...]
+    # WORKER_TAGS; empty: Windmill's defaults for the group (every language, or the native ones).
+    tags: tuple[str, ...] = ()
+    # Docker runtime: the remoteHosts entry the group runs on; None: the stack's own Docker host.
+    host: str | None = None
+    # Kubernetes runtime, Enterprise: Windmill's native autoscaler owns the replica count.
+    autoscaling: bool = False
 
     @property
     def native(self) -> bool:
@@ -177,7 +188,9 @@ def parse_postgres(
             ), ""),
         )
 
-    return _part(root, "postgres", ("version", "maxConnections", "shmSize", "dataVolume"), problems, build)
+    # remoteAccess is parsed with the remote hosts (components/config/remote_workers.py).
+    return _part(root, "postgres", ("version", "maxConnections", "shmSize", "dataVolume", "remoteAccess"),
+                 problems, build)
 
 
 def parse_extra(root: Section, problems: Problems, version: str) -> ExtraSettings | None:
@@ -241,8 +254,22 @@ def _parse_group(section: Section, problems: Problems) -> WorkerGroup | None:
             privileged=check(lambda: section.bool("privileged", False), False),
             mount_docker_socket=check(lambda: section.bool("mountDockerSocket", False), False),
             env=check(lambda: section.parse("env", parse_env, ()), ()),
+            tags=check(lambda: _tags(section), ()),
+            host=check(lambda: section.str(
+                "host", None, pattern=HOST_NAME, pattern_help="must name an entry of remoteHosts"), None),
+            autoscaling=check(lambda: section.bool("autoscaling", False), False),
         )
     return None if found else group
+
+
+def _tags(section: Section) -> tuple[str, ...]:
+    items = section.list("tags", [])
+    tags = tuple(check_str(f"{section.key('tags')}[{i}]", item, pattern=_TAG,
+                           pattern_help="must be a Windmill worker tag such as media or python3")
+                 for i, item in enumerate(items))
+    if len(set(tags)) != len(tags):
+        raise ConfigError(section.key("tags"), "lists a tag more than once")
+    return tags
 
 
 def parse_worker_groups(root: Section, problems: Problems) -> tuple[WorkerGroup, ...] | None:

@@ -18,6 +18,7 @@ all of it and names the key of every bad value. The reference is docs/docker-sta
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -36,6 +37,7 @@ from components.config.windmill_stack import (
 from components.windmill.readiness import ReadinessGate
 
 from .caddyfile import render_caddyfile, server_alias
+from .remote import RemoteWorkers, postgres_tls
 
 # Paths inside the Windmill image (upstream compose), not on the host.
 WORKER_LOGS_PATH = "/tmp/windmill/logs"  # noqa: S108
@@ -48,6 +50,8 @@ class WindmillStack(pulumi.ComponentResource):
     Outputs: ``public_url`` (BASE_URL), ``internal_url`` (on the stack's network), ``api_url``
     (what this program calls), ``windmill_version`` (what the server reported), ``database_url``
     (secret) and ``readiness``: the readiness gate every Windmill API resource must depend on.
+    ``secrets`` are the stack's named secret values (``homeops-windmill:secrets``): the TLS material
+    of ``postgres.remoteAccess`` when worker groups run on other Docker hosts (``remote.py``).
     """
 
     public_url: pulumi.Output[str]
@@ -57,9 +61,12 @@ class WindmillStack(pulumi.ComponentResource):
     database_url: pulumi.Output[str]
     readiness: ReadinessGate
 
-    def __init__(self, name: str, args: WindmillStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: WindmillStackArgs, opts: pulumi.ResourceOptions | None = None,
+        secrets: Mapping[str, pulumi.Output[str]] | None = None,
+    ) -> None:
         super().__init__("homeops:windmill:WindmillStack", name, None, opts)
-        self.args, self._name = args, name
+        self.args, self._name, self._secrets = args, name, dict(secrets or {})
         self.provider = docker.Provider(
             f"{name}-docker",
             host=args.docker_host,
@@ -73,8 +80,14 @@ class WindmillStack(pulumi.ComponentResource):
         self._servers()
         self.workers = {
             group.name: [self._worker(group, index) for index in range(group.replicas)]
-            for group in args.worker_groups
+            for group in args.local_worker_groups
         }
+        self.remote_workers = [
+            RemoteWorkers(self, host, args.remote_access, self._secrets)
+            for host in args.remote_hosts if args.remote_access is not None
+        ]
+        for remote in self.remote_workers:
+            self.workers.update(remote.workers)
         self._extra()
         self._proxy()
         self._readiness()
@@ -142,6 +155,8 @@ class WindmillStack(pulumi.ComponentResource):
             f"{name}-db-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
         )
         password = pulumi.Output.secret(self.db_password.result)
+        # Remote worker groups: Postgres is also published on the private address, with TLS (remote.py).
+        remote = postgres_tls(self, args.remote_access, self._secrets) if args.remote_access else {}
         self.database_url = pulumi.Output.secret(
             pulumi.Output.format("postgres://postgres:{0}@{1}:5432/windmill?sslmode=disable", password, DB_ALIAS)
         )
@@ -152,7 +167,9 @@ class WindmillStack(pulumi.ComponentResource):
             envs=pulumi.Output.secret(
                 pulumi.Output.all(password).apply(lambda v: [f"POSTGRES_PASSWORD={v[0]}", "POSTGRES_DB=windmill"])
             ),
-            command=["postgres", "-c", f"max_connections={args.postgres.max_connections}"],
+            command=["postgres", "-c", f"max_connections={args.postgres.max_connections}", *remote.get("command", [])],
+            ports=remote.get("ports"),
+            uploads=remote.get("uploads"),
             shm_size=args.postgres.shm_size_mb,
             volumes=[
                 docker.ContainerVolumeArgs(volume_name=self.db_volume.name, container_path=args.postgres.data_path)
@@ -297,6 +314,7 @@ class WindmillStack(pulumi.ComponentResource):
         containers: list[pulumi.Resource] = [self.postgres, *self.servers]
         for group_containers in self.workers.values():
             containers.extend(group_containers)
+        containers.extend(remote.role_job for remote in self.remote_workers)
         containers.extend(c for c in (self.extra, self.caddy) if c is not None)
         self.containers = containers
         # No docker provider here: a dynamic resource must not inherit a foreign provider.
@@ -325,8 +343,8 @@ class WindmillStack(pulumi.ComponentResource):
 
     # -- shared by the parts ----------------------------------------------------------------
 
-    def _worker(self, group: WorkerGroup, index: int) -> docker.Container:
-        args, name = self.args, self._name
+    def worker_env(self, group: WorkerGroup) -> list[str]:
+        """A group's environment apart from DATABASE_URL: the same on this host and on remote ones."""
         static_env: dict[str, str] = {
             "MODE": "worker",
             "WORKER_GROUP": group.name,
@@ -339,8 +357,14 @@ class WindmillStack(pulumi.ComponentResource):
         if group.privileged:
             # What upstream compose pairs with privileged workers: PID-namespace isolation of jobs.
             static_env["FAVOR_UNSHARE_PID"] = "true"
+        if group.tags:
+            static_env["WORKER_TAGS"] = ",".join(group.tags)
         static_env.update(dict(group.env))
-        env_list = [f"{key}={value}" for key, value in static_env.items()]
+        return [f"{key}={value}" for key, value in static_env.items()]
+
+    def _worker(self, group: WorkerGroup, index: int) -> docker.Container:
+        args, name = self.args, self._name
+        env_list = self.worker_env(group)
         envs = pulumi.Output.secret(
             pulumi.Output.all(self.database_url).apply(lambda v: [f"DATABASE_URL={v[0]}", *env_list])
         )
