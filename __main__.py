@@ -17,6 +17,7 @@ from components.config.github_sync import explain_disabled
 from components.config.schema import PLATFORM_WORKSPACE
 from components.config.settings import load_settings
 from components.github_sync import GitHubSync
+from components.naming import renamed_from
 from components.platform_link import PlatformLink
 from components.windmill.base import Connection
 from components.windmill_stack import WindmillStack
@@ -65,33 +66,40 @@ connection = Connection(
     read_timeout_seconds=settings.connection.read_timeout_seconds,
 )
 
+# Components are named by the stack's concern (its domain, or platform), which never changes, so a
+# workspace id change replaces what it must under the same names; earlier releases named them after
+# the workspace id (components/naming.py).
+concern = settings.domain or "platform"
 workspace = WindmillWorkspace(
-    settings.workspace.id,
+    concern,
     settings.workspace,
     secrets=settings.secrets,
     connection=connection,
     base_url=public_url,
     ready_after=ready_after,
     sync_token_label=f"github-sync {settings.workspace.id}" if settings.mints_sync_token else None,
+    opts=renamed_from(settings.workspace.id, concern),
 )
 
 if settings.platform_link is not None:
     # How this domain and the platform may call each other; never another domain.
     PlatformLink(
-        f"{settings.workspace.id}-platform-link",
+        "platform-link",
         settings.platform_link,
         connection=connection,
         platform_workspace=platform_workspace,
         domain_ready=workspace,
+        opts=renamed_from(f"{settings.workspace.id}-platform-link", "platform-link"),
     )
 
 if settings.github_sync is not None:
     sync = GitHubSync(
-        f"{settings.workspace.id}-github-sync",
+        "github-sync",
         settings.github_sync,
         windmill_url=public_url,
         workspace_token=settings.sync_token or workspace.sync_token,
         github_token=settings.github_token,
+        opts=renamed_from(f"{settings.workspace.id}-github-sync", "github-sync"),
     )
     pulumi.export("syncWorkflowPath", sync.workflow_path)
 else:

@@ -91,15 +91,15 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
     emu.clear_requests()
     _, report = engine.up(changed, secrets=secrets, stack="platform", outputs=RANDOM)
     assert report.names("update") == {
-        "homeops-platform-workspace",
-        "homeops-platform-folder-deployment",
-        "homeops-platform-var-f/infrastructure/postgres_password",
-        "homeops-platform-resource-f/infrastructure/postgres",
-        "homeops-platform-resource-f/deployment/docker_registry",
+        "platform-workspace",
+        "platform-folder-deployment",
+        "platform-var-f/infrastructure/postgres_password",
+        "platform-resource-f/infrastructure/postgres",
+        "platform-resource-f/deployment/docker_registry",
     }
     # The renamed variable is a new resource (new logical name) and the old one is deleted.
-    assert "homeops-platform-var-f/deployment/registry_password" in report.names("create")
-    assert "homeops-platform-var-f/deployment/docker_registry_password" in report.names("delete")
+    assert "platform-var-f/deployment/registry_password" in report.names("create")
+    assert "platform-var-f/deployment/docker_registry_password" in report.names("delete")
     with api(emu) as client:
         assert client.get("/w/homeops-platform/resources/get/f/infrastructure/postgres").json()["value"]["port"] == 6432
         assert client.get("/w/homeops-platform/variables/exists/f/deployment/docker_registry_password").json() is False
@@ -109,7 +109,7 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
     removed = copy.deepcopy(changed)
     removed["homeops-windmill:workspace"]["resources"] = removed["homeops-windmill:workspace"]["resources"][:-1]
     _, report = engine.up(removed, secrets=secrets, stack="platform", outputs=RANDOM)
-    assert report.names("delete") == {"homeops-platform-resource-f/deployment/docker_registry"}
+    assert report.names("delete") == {"platform-resource-f/deployment/docker_registry"}
     with api(emu) as client:
         assert client.get("/w/homeops-platform/resources/exists/f/deployment/docker_registry").json() is False
 
@@ -123,16 +123,16 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
     audit_before = len(emu.audit)
     emu.clear_requests()
     found = engine.refresh()
-    assert found["homeops-platform-var-f/infrastructure/redis_password"] == "changed"
-    assert found["homeops-platform-resource-f/infrastructure/timescaledb"] == "changed"
-    assert found["homeops-platform-folder-maintenance"] == "gone"
-    assert found["homeops-platform-var-f/infrastructure/postgres_password"] == "same"
+    assert found["platform-var-f/infrastructure/redis_password"] == "changed"
+    assert found["platform-resource-f/infrastructure/timescaledb"] == "changed"
+    assert found["platform-folder-maintenance"] == "gone"
+    assert found["platform-var-f/infrastructure/postgres_password"] == "same"
     assert not mutating(emu)  # refresh only reads
     assert len(emu.audit) == audit_before  # and never decrypts a secret
     _, report = engine.up(removed, secrets=secrets, stack="platform", outputs=RANDOM)
-    assert "homeops-platform-folder-maintenance" in report.names("create")
-    assert {"homeops-platform-var-f/infrastructure/redis_password",
-            "homeops-platform-resource-f/infrastructure/timescaledb"} <= report.names("update")
+    assert "platform-folder-maintenance" in report.names("create")
+    assert {"platform-var-f/infrastructure/redis_password",
+            "platform-resource-f/infrastructure/timescaledb"} <= report.names("update")
     with api(emu) as client:
         redis = client.get("/w/homeops-platform/variables/get/f/infrastructure/redis_password").json()
         assert redis["value"] == PLATFORM_SECRETS["secrets"]["platform_redis_password"]
@@ -209,14 +209,14 @@ def test_financial_stack_on_the_platform_stacks_instance(
     changed["homeops-windmill:workspace"]["groups"][0]["members"] = ["trader@homeops.example"]
     changed["homeops-windmill:workspace"]["members"][1]["role"] = "operator"
     _, report = engine.up(changed, secrets=secrets, stack="financial", platform_outputs=outputs)
-    assert report.names("update") == {"homeops-financial-group-financial-tracker",
-                                      "homeops-financial-member-analyst@homeops.example"}
+    assert report.names("update") == {"financial-group-financial-tracker",
+                                      "financial-member-analyst@homeops.example"}
     with api(emu) as client:
         group = client.get("/w/homeops-financial/groups/get/financial-tracker").json()
         assert "analyst" not in group["members"]
         client.post("/w/homeops-financial/groups/adduser/financial-tracker", json={"username": "analyst"})
-    assert engine.refresh()["homeops-financial-group-financial-tracker"] == "changed"
+    assert engine.refresh()["financial-group-financial-tracker"] == "changed"
     _, report = engine.up(changed, secrets=secrets, stack="financial", platform_outputs=outputs)
-    assert report.names("update") == {"homeops-financial-group-financial-tracker"}
+    assert report.names("update") == {"financial-group-financial-tracker"}
     with api(emu) as client:
         assert "analyst" not in client.get("/w/homeops-financial/groups/get/financial-tracker").json()["members"]

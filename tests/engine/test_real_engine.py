@@ -139,6 +139,8 @@ def normalize(output: str, deployment: Deployment) -> str:
     """
     text = output.replace(deployment.emulator.url, "http://windmill.test")
     text = re.sub(r"(windmill:Token: \([\w-]+\)\n\s+)\[id=\w+\]", r"\1[id=<token id>]", text)
+    text = re.sub(r'(token_prefix\s+: )"\w+"', r'\1"<token prefix>"', text)
+    text = re.sub(r"\(pulumi [0-9a-f]{6}\)", "(pulumi <label suffix>)", text)
     body, _, totals = text.partition("\nResources:\n")
     blocks: list[list[str]] = []
     for line in body.splitlines():

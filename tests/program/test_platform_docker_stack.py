@@ -108,7 +108,7 @@ def test_a_fresh_instance_is_managed_with_the_generated_bootstrap_token() -> Non
     assert "SUPERADMIN_SECRET=windmill-superadmin-secret-value" in server.plain_inputs["envs"]
     for worker in (r for r in env.find(CONTAINER) if "worker" in r.name):
         assert not any(e.startswith("SUPERADMIN_SECRET") for e in worker.plain_inputs["envs"])
-    workspace = env.one("pulumi-python:dynamic/windmill:Workspace", "homeops-platform-workspace")
+    workspace = env.one("pulumi-python:dynamic/windmill:Workspace", "platform-workspace")
     assert is_secret(workspace.inputs["api_token"])
     assert workspace.plain_inputs["api_token"] == "windmill-superadmin-secret-value"
     assert "windmillToken" in run.secret_exports
@@ -117,7 +117,7 @@ def test_a_fresh_instance_is_managed_with_the_generated_bootstrap_token() -> Non
 
 def test_an_operator_token_takes_precedence_over_the_bootstrap_token() -> None:
     run = _platform_with_docker()
-    workspace = run.env.one("pulumi-python:dynamic/windmill:Workspace", "homeops-platform-workspace")
+    workspace = run.env.one("pulumi-python:dynamic/windmill:Workspace", "platform-workspace")
     assert workspace.plain_inputs["api_token"] == PLATFORM_SECRETS["windmillToken"]
 
 

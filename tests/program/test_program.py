@@ -29,8 +29,8 @@ def all_secret_values(secrets: dict[str, Any]) -> list[str]:
 def test_platform_stack_declares_the_platform_workspace() -> None:
     run = run_program(load_stack_config("platform"), secrets=PLATFORM_SECRETS, stack="platform")
     env = run.env
-    component = env.one(WORKSPACE, "homeops-platform")
-    workspace = env.one(WS, "homeops-platform-workspace")
+    component = env.one(WORKSPACE, "platform")
+    workspace = env.one(WS, "platform-workspace")
     assert workspace.parent == component.urn
     assert workspace.plain_inputs["workspace_id"] == "homeops-platform"
     assert workspace.plain_inputs["deletion_mode"] == "archive"
@@ -50,9 +50,9 @@ def test_platform_stack_declares_the_platform_workspace() -> None:
         assert registration.parent == component.urn
         assert workspace.urn in registration.dependencies
     # A resource waits for the variables it references and its custom type.
-    redis = env.one(RESOURCE, "homeops-platform-resource-f/infrastructure/redis")
-    assert env.one(VARIABLE, "homeops-platform-var-f/infrastructure/redis_password").urn in redis.dependencies
-    assert env.one(RESOURCE_TYPE, "homeops-platform-type-c_redis").urn in redis.dependencies
+    redis = env.one(RESOURCE, "platform-resource-f/infrastructure/redis")
+    assert env.one(VARIABLE, "platform-var-f/infrastructure/redis_password").urn in redis.dependencies
+    assert env.one(RESOURCE_TYPE, "platform-type-c_redis").urn in redis.dependencies
     assert not env.find(STACK_REFERENCE)
 
     # The committed platform stack runs Windmill itself; the API waits for its readiness gate.
@@ -93,20 +93,20 @@ def test_financial_stack_reads_the_platform_stack_and_declares_its_domain() -> N
     env = run.env
     reference = env.one(STACK_REFERENCE, "organization/homeops-windmill/platform")
     assert reference.read
-    component = env.one(WORKSPACE, "homeops-financial")
-    link = env.one("homeops:windmill:PlatformLink", "homeops-financial-platform-link")
-    assert env.one(WS, "homeops-financial-workspace").plain_inputs["workspace_id"] == "homeops-financial"
+    component = env.one(WORKSPACE, "financial")
+    link = env.one("homeops:windmill:PlatformLink", "platform-link")
+    assert env.one(WS, "financial-workspace").plain_inputs["workspace_id"] == "homeops-financial"
     # Every Windmill resource talks to the platform's instance with the platform's token.
     for registration in env.registrations:
         if registration.typ.startswith("pulumi-python:dynamic/windmill"):
             assert registration.parent in (component.urn, link.urn)
             assert registration.plain_inputs["api_url"] == PLATFORM_OUTPUTS["windmillUrl"]
             assert unwrap_secrets(registration.inputs["api_token"]) == PLATFORM_OUTPUTS["windmillToken"]
-    group = env.one(GROUP, "homeops-financial-group-financial-tracker")
+    group = env.one(GROUP, "financial-group-financial-tracker")
     assert group.plain_inputs["members"] == ["trader", "analyst"]  # usernames Windmill gave the members
     members = env.find(MEMBER)
     assert len(members) == 2 and all(m.urn in group.dependencies for m in members)
-    folder = env.one(FOLDER, "homeops-financial-folder-atom")
+    folder = env.one(FOLDER, "financial-folder-atom")
     assert group.urn in folder.dependencies  # owned by the group, created after it
     assert {r.plain_inputs["name"] for r in env.find(RESOURCE_TYPE)} == {"c_alpaca", "c_fmp", "c_slack_webhook"}
     own = [r for r in env.find(VARIABLE) + env.find(RESOURCE) if r.plain_inputs["workspace"] == "homeops-financial"]
@@ -121,7 +121,7 @@ def test_a_domain_stack_can_use_an_instance_directly_without_the_platform_stack(
     secrets = {**FINANCIAL_SECRETS, "windmillToken": "direct-token-abcdef0123"}
     run = run_program(config, secrets=secrets, stack="financial")
     assert not run.env.find(STACK_REFERENCE)
-    workspace = run.env.one(WS, "homeops-financial-workspace")
+    workspace = run.env.one(WS, "financial-workspace")
     assert workspace.plain_inputs["api_url"] == "https://other-windmill.example"
     assert unwrap_secrets(workspace.inputs["api_token"]) == "direct-token-abcdef0123"
 
@@ -150,12 +150,12 @@ def test_a_third_domain_is_one_stack_file_and_no_code() -> None:
         platform_outputs=PLATFORM_OUTPUTS,
     )
     env = run.env
-    assert env.one(WS, "homeops-media-workspace").plain_inputs["workspace_id"] == "homeops-media"
+    assert env.one(WS, "media-workspace").plain_inputs["workspace_id"] == "homeops-media"
     variables = {r.plain_inputs["path"]: r for r in env.find(VARIABLE)}
     assert is_secret(variables["f/media/jellyfin_api_key"].inputs["value"])
     assert not is_secret(variables["f/media/library_root"].inputs["value"])
     assert variables["f/media/library_root"].plain_inputs["is_secret"] is False
-    assert env.one(RESOURCE, "homeops-media-resource-f/media/jellyfin")
+    assert env.one(RESOURCE, "media-resource-f/media/jellyfin")
     assert run.exports["workspaceId"] == "homeops-media"
     assert run.exports["workspaceUrl"] == "https://windmill.homeops.example/?workspace=homeops-media"
 
@@ -281,22 +281,22 @@ def test_without_wmill_sync_token_the_workspace_mints_one_for_its_sync_workflow(
     secrets = {k: v for k, v in FINANCIAL_SECRETS.items() if k != "wmillSyncToken"}
     run = run_program(load_stack_config("financial"), secrets=secrets, stack="financial",
                       platform_outputs=PLATFORM_OUTPUTS)
-    component = run.env.one(WORKSPACE, "homeops-financial")
-    token = run.env.one(TOKEN, "homeops-financial-sync-token")
+    component = run.env.one(WORKSPACE, "financial")
+    token = run.env.one(TOKEN, "financial-sync-token")
     assert token.parent == component.urn
     assert token.plain_inputs["label"] == "github-sync homeops-financial"
     assert token.plain_inputs["workspace"] == "homeops-financial"  # usable on this workspace only
-    assert run.env.one(WS, "homeops-financial-workspace").urn in token.dependencies
+    assert run.env.one(WS, "financial-workspace").urn in token.dependencies
     assert "token" in token.additional_secret_outputs
     [secret] = [r for r in run.env.find(ACTIONS_SECRET) if r.plain_inputs["secretName"] == "WMILL_TOKEN_FINANCIAL"]
     assert is_secret(secret.inputs["value"])
-    assert secret.plain_inputs["value"] == "minted-homeops-financial-sync-token-token"
+    assert secret.plain_inputs["value"] == "minted-financial-sync-token-token"
 
 
 def test_a_configured_wmill_sync_token_is_used_as_is() -> None:
     run = run_program(load_stack_config("financial"), secrets=FINANCIAL_SECRETS, stack="financial",
                       platform_outputs=PLATFORM_OUTPUTS)
-    assert "homeops-financial-sync-token" not in run.env.names(TOKEN)
+    assert "financial-sync-token" not in run.env.names(TOKEN)
     [secret] = [r for r in run.env.find(ACTIONS_SECRET) if r.plain_inputs["secretName"] == "WMILL_TOKEN_FINANCIAL"]
     assert secret.plain_inputs["value"] == FINANCIAL_SECRETS["wmillSyncToken"]
 
@@ -322,9 +322,9 @@ def test_platform_link_provisions_exactly_the_two_allowed_directions() -> None:
     run = run_program(load_stack_config("financial"), secrets=FINANCIAL_SECRETS, stack="financial",
                       platform_outputs=PLATFORM_OUTPUTS)
     env = run.env
-    link = env.one("homeops:windmill:PlatformLink", "homeops-financial-platform-link")
-    services = env.one(TOKEN, "homeops-financial-platform-link-services-token")
-    triggers = env.one(TOKEN, "homeops-financial-platform-link-triggers-token")
+    link = env.one("homeops:windmill:PlatformLink", "platform-link")
+    services = env.one(TOKEN, "platform-link-services-token")
+    triggers = env.one(TOKEN, "platform-link-triggers-token")
     # The domain may run the platform's alert dispatcher, in the platform workspace only.
     assert services.plain_inputs["workspace"] == "homeops-platform"
     assert services.plain_inputs["scopes"] == ["jobs:run:flows:f/monitoring/alert_dispatcher"]
@@ -339,7 +339,7 @@ def test_platform_link_provisions_exactly_the_two_allowed_directions() -> None:
         assert is_secret(variable.inputs["value"]) and variable.plain_inputs["is_secret"] is True
         assert variable.plain_inputs["value"] == f"minted-{token.name}-token"
     # Created once the domain's workspace and folders exist.
-    for needed in (env.one(WS, "homeops-financial-workspace"), env.one(FOLDER, "homeops-financial-folder-atom")):
+    for needed in (env.one(WS, "financial-workspace"), env.one(FOLDER, "financial-folder-atom")):
         assert needed.urn in services.dependencies and needed.urn in service_var.dependencies
 
 
