@@ -28,6 +28,9 @@ from . import (
     flows,
     folders,
     groups,
+    instance_config,
+    instance_groups,
+    jobs,
     misc,
     resources,
     schedules,
@@ -128,7 +131,7 @@ def build_router() -> Router:
     """Every emulated endpoint."""
     router = Router()
     for module in (misc, users, workspaces, groups, folders, variables, resources, schedules, settings, acls,
-                   scripts, flows, export, cli_support):  # fmt: skip
+                   scripts, flows, export, cli_support, instance_config, instance_groups, jobs):  # fmt: skip
         module.register(router)
     return router
 
@@ -557,6 +560,8 @@ class WindmillEmulator:
                 if route.auth != "none":
                     ws = params.get("workspace") if route.auth == "workspace" else None
                     authed = authenticate(store, self.config, token, ws)
+                    # A token with scopes opens only the routes they name (scopes.rs check_route_access).
+                    jobs.check_route_scopes(authed, method, unquote(raw_path))
                 parsed: Any = None
                 if route.body is not None:
                     if not has_json_content_type(headers):

@@ -1,4 +1,4 @@
-"""Workspace settings writes and instance (global) settings (windmill-api.md §8)."""
+"""Workspace settings writes (windmill-api.md §8); instance settings are in ``instance_config.py``."""
 
 from __future__ import annotations
 
@@ -249,26 +249,6 @@ def get_default_app(ctx: Ctx) -> Response:
     return json_response({"default_app_path": w.settings.get("default_app") if w else None})
 
 
-# ----------------------------------------------------------------------------- global settings
-
-
-def get_global(ctx: Ctx) -> Response:
-    """GET /api/settings/global/{key} (§8.3)."""
-    require_super_admin(ctx)
-    return json_response(ctx.store.global_settings.get(ctx.params["key"]))
-
-
-def set_global(ctx: Ctx) -> Response:
-    """POST /api/settings/global/{key} ``{value}``: a null value deletes the setting (§8.3)."""
-    require_super_admin(ctx)
-    key, value = ctx.params["key"], ctx.body["value"]
-    if value is None:
-        ctx.store.global_settings.pop(key, None)
-    else:
-        ctx.store.global_settings[key] = value
-    return text(f"setting {key} updated")
-
-
 def register(router: Router) -> None:
     """Add this module's routes."""
     w = "/api/w/{workspace}/workspaces"
@@ -352,7 +332,3 @@ def register(router: Router) -> None:
     )
     router.add("GET", f"{w}/get_deploy_to", get_deploy_to)
     router.add("GET", f"{w}/default_app", get_default_app)
-    router.add("GET", "/api/settings/global/{key}", get_global, auth="global")
-    router.add(
-        "POST", "/api/settings/global/{key}", set_global, auth="global", body=Struct("Value", {"value": opt("any")})
-    )

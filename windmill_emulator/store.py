@@ -45,6 +45,8 @@ class InstanceUser:
     login_type: str = "password"
     verified: bool = True
     first_time_user: bool = False
+    # GlobalUserUpdate.disabled / GlobalUserInfo.disabled (windmill-api 1.819.0 contract).
+    disabled: bool = False
 
 
 @dataclass
@@ -169,6 +171,16 @@ class Invite:
 
 
 @dataclass
+class InstanceGroup:
+    """An ``instance_group`` row plus its ``email_to_igroup`` members."""
+
+    name: str
+    summary: str | None
+    emails: list[str] = field(default_factory=list)
+    instance_role: str | None = None
+
+
+@dataclass
 class Authed:
     """Who is calling (Windmill's ``ApiAuthed``)."""
 
@@ -202,6 +214,8 @@ class Store:
         self.flows: dict[str, dict[str, FlowRow]] = {}
         self.invites: dict[str, dict[str, Invite]] = {}
         self.global_settings: dict[str, Any] = {}
+        self.instance_groups: dict[str, InstanceGroup] = {}
+        self.configs: dict[str, Any] = {}  # the ``config`` table (``worker__<group>`` rows)
         self.audit: list[dict[str, Any]] = []
         self.scheduled_jobs: list[dict[str, Any]] = []
 

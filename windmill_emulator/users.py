@@ -188,6 +188,9 @@ def global_user_json(user: InstanceUser) -> dict[str, Any]:
         "username": user.username,
         "operator_only": False,
         "first_time_user": user.first_time_user,
+        # windmill-api 1.819.0 contract (GlobalUserInfo): both required.
+        "disabled": user.disabled,
+        "role_source": "manual",
     }
 
 
@@ -284,6 +287,10 @@ def update_user(ctx: Ctx) -> Response:
         user.devops = b["is_devops"]
     if b["name"] is not None:
         user.name = b["name"]
+    if b["disabled"] is not None:
+        # GlobalUserUpdate.disabled (windmill-api 1.819.0 contract); stored and listed. What a disabled
+        # account may still do is not modelled: the source read (users.rs @ 82e5f6de) predates the flag.
+        user.disabled = b["disabled"]
     return text(f"user {email} updated")
 
 
@@ -302,9 +309,13 @@ def delete_user(ctx: Ctx) -> Response:
                 for g in store.ws_groups(ws).values():
                     if username in g.members:
                         g.members.remove(username)
-    for t in [t for t, row in store.tokens.items() if row.email == email]:
-        del store.tokens[t]
-    return text(f"deleted user {user.email}")
+    # users.rs @ 82e5f6de48e246a49b25e7d4ea7be65122e8772c (delete_user): the user's rows in password, usr,
+    # usr_to_group, workspace_invite and email_to_igroup go; its tokens are NOT deleted, so API tokens the
+    # user minted keep authenticating (with the super_admin flag they were minted with). Revoke them first.
+    for group in store.instance_groups.values():
+        if email in group.emails:
+            group.emails.remove(email)
+    return text(f"email {user.email} deleted")
 
 
 def list_users_as_super_admin(ctx: Ctx) -> Response:
@@ -556,7 +567,8 @@ def register(router: Router) -> None:
         update_user,
         auth="global",
         body=Struct(
-            "GlobalUserUpdate", {"is_super_admin": opt("bool"), "is_devops": opt("bool"), "name": opt("string")}
+            "GlobalUserUpdate",
+            {"is_super_admin": opt("bool"), "is_devops": opt("bool"), "name": opt("string"), "disabled": opt("bool")},
         ),
     )
     router.add("DELETE", "/api/users/delete/{email}", delete_user, auth="global")
