@@ -87,6 +87,7 @@ def push_scheduled_job(store: Store, ws: str, row: dict[str, Any]) -> None:
     tz = cron.timezone(row["timezone"])
     if tz is None:
         raise bad_request(f"'{row['timezone']}' is not a valid timezone")
+    _require_target(store, ws, row)
     nxt = cron.upcoming(spec, tz, 1)
     store.scheduled_jobs.append(
         {
@@ -97,6 +98,24 @@ def push_scheduled_job(store: Store, ws: str, row: dict[str, Any]) -> None:
             "scheduled_for": nxt[0] if nxt else None,
         }
     )
+
+
+def _require_target(store: Store, ws: str, row: dict[str, Any]) -> None:
+    """Pushing a job resolves the target: the latest non-archived script, or the flow's latest
+    version, else 404 ``script|flow not found at name <path>`` and the transaction (the create,
+    update or setenabled) is rolled back (windmill-labs/windmill
+    ``backend/windmill-queue/src/schedule.rs`` @ 21ea1be748c2c0e3c106380c6e3a3da84dd59fe0,
+    ``push_scheduled_job``; ``backend/windmill-common/src/lib.rs`` @
+    a3b6fa4eb3bbd3f43e59bf6439027a548b564dd2, ``get_latest_hash_for_path``)."""
+    from .flows import ws_flows
+    from .scripts import ws_scripts
+
+    path = row["script_path"]
+    if row["is_flow"]:
+        if path not in ws_flows(store, ws):  # the flow's latest version; archived flows still resolve
+            raise not_found_at_name("flow", path)
+    elif not any(s.path == path and not s.archived for s in ws_scripts(store, ws)):
+        raise not_found_at_name("script", path)
 
 
 def clear_schedule(store: Store, ws: str, path: str) -> None:

@@ -54,3 +54,19 @@ def make_member(
         assert r.status_code == 201, r.text
         username = next(m["username"] for m in c.get(f"/w/{ws_id}/users/list").json() if m["email"] == email)
     return username, emu.create_token(email)
+
+
+def deploy_script(emu: WindmillEmulator, ws_id: str, path: str, content: str = "def main():\n    return 1\n") -> str:
+    """Deploy a python3 script as the admin, as a sync would; return its hash."""
+    body = {"path": path, "summary": "", "description": "", "content": content, "language": "python3"}
+    with api(emu) as c:
+        r = c.post(f"/w/{ws_id}/scripts/create", json=body)
+        assert r.status_code == 201, r.text
+        return r.text
+
+
+def deploy_flow(emu: WindmillEmulator, ws_id: str, path: str) -> None:
+    """Deploy an empty flow as the admin, as a sync would."""
+    with api(emu) as c:
+        r = c.post(f"/w/{ws_id}/flows/create", json={"path": path, "summary": "", "value": {"modules": []}})
+        assert r.status_code == 201, r.text

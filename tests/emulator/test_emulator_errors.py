@@ -105,6 +105,7 @@ def test_already_exists_is_400_never_409(windmill: WindmillEmulator) -> None:
                     "timezone": "UTC",
                     "script_path": "f/f/x",
                     "is_flow": False,
+                    "enabled": False,  # enabled would need f/f/x deployed (the first job is pushed)
                 },
             ),
         ]
@@ -127,6 +128,7 @@ def test_success_codes_follow_the_reference(windmill: WindmillEmulator) -> None:
             "timezone": "UTC",
             "script_path": "f/f/x",
             "is_flow": False,
+            "enabled": False,  # enabled would need f/f/x deployed (the first job is pushed)
         }
         assert c.post("/w/ops/schedules/create", json=sched).status_code == 200
         var = {"path": "f/f/v", "value": "", "is_secret": False, "description": ""}

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from windmill_emulator import WindmillEmulator
-from windmill_emulator.testing import api, make_workspace
+from windmill_emulator.testing import api, deploy_flow, deploy_script, make_workspace
 
 BASE: dict[str, Any] = {
     "path": "f/ops/nightly",
@@ -24,6 +24,8 @@ BASE: dict[str, Any] = {
 @pytest.fixture
 def c(windmill: WindmillEmulator) -> Iterator[httpx.Client]:
     make_workspace(windmill, "ops")
+    deploy_script(windmill, "ops", "f/ops/backup")  # the targets arrive before the schedules (a sync)
+    deploy_flow(windmill, "ops", "f/ops/backup")
     with api(windmill) as client:
         yield client
 

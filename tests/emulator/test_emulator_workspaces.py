@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from windmill_emulator import WindmillEmulator
-from windmill_emulator.testing import api, make_member, make_workspace
+from windmill_emulator.testing import api, deploy_script, make_member, make_workspace
 
 LIMIT_MSG = (
     "Bad request: You have reached the maximum number of workspaces (2 outside of default workspace 'admins') "
@@ -166,6 +166,7 @@ def test_archive_disables_schedules_and_deletes_scoped_tokens_except_sessions(wi
         "script_path": "f/ops/x",
         "is_flow": False,
     }
+    deploy_script(windmill, "ops", "f/ops/x")  # an enabled schedule needs its target deployed
     with api(windmill) as c:
         assert c.post("/w/ops/schedules/create", json={**sched, "enabled": True}).status_code == 200
         r = c.post("/w/ops/workspaces/archive")
