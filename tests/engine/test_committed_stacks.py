@@ -11,6 +11,7 @@ listed in the README ("How it is tested").
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from testkit.engine import PulumiProject
@@ -34,5 +35,7 @@ def test_the_committed_platform_stack_previews_until_the_first_unavailable_plugi
     for component in ("homeops:windmill:WindmillStack windmill", "homeops:windmill:WindmillWorkspace platform",
                       "homeops:github:GitHubSync github-sync"):
         assert component in preview.output, preview.output
-    assert "no resource plugin 'pulumi-resource-random' found" in preview.output, preview.output
+    # Which provider the engine loads first varies from run to run; it is always one of these three.
+    missing = re.findall(r"no resource plugin 'pulumi-resource-(\w+)' found", preview.output)
+    assert missing and set(missing) <= {"random", "docker", "github"}, preview.output
     assert "engine-tier-github-token" not in project.transcript()
