@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -94,6 +94,7 @@ class Fault:
     drop: bool | Literal["after"] = False
     delay: float = 0.0
     remaining: int = 1
+    headers: tuple[tuple[str, str], ...] = ()
 
     def matches(self, method: str, path: str) -> bool:
         """Method (or ``*``) and fnmatch glob against the path without query."""
@@ -289,6 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
                 status=fault.status,
                 body=payload.encode() if isinstance(payload, str) else payload,
                 content_type="text/plain",
+                headers=list(fault.headers),
             )
             record(resp.status)
             self._send(resp)
@@ -465,6 +467,7 @@ class WindmillEmulator:
         drop: bool | Literal["after"] = False,
         delay: float = 0.0,
         times: int = 1,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """Make the next ``times`` matching requests misbehave.
 
@@ -472,13 +475,15 @@ class WindmillEmulator:
         without query. ``status``: answer that status (text/plain, ``body`` or the reason phrase)
         without executing; ``drop=True``: close the connection without a response, without
         executing; ``drop="after"``: execute, then close without a response (a lost response);
-        ``delay``: sleep that many seconds first.
+        ``delay``: sleep that many seconds first; ``headers``: extra headers of the ``status``
+        answer (e.g. ``Retry-After``).
         """
         if drop not in (True, False, "after"):
             raise ValueError("drop must be True, False or 'after'")
         with self._lock:
             self._faults.append(
-                Fault(method=method, path=path, status=status, body=body, drop=drop, delay=delay, remaining=times)
+                Fault(method=method, path=path, status=status, body=body, drop=drop, delay=delay, remaining=times,
+                      headers=tuple((headers or {}).items()))
             )
 
     def set_ready_after(self, seconds: float) -> None:

@@ -124,15 +124,29 @@ def test_a_permanent_error_is_clear_and_leaves_no_orphan(
     assert_no_secret_leaked(host, windmill, details)
 
 
-def test_an_outage_longer_than_the_retries_fails_clearly(host: ProviderHost, engine: Engine,
-                                                         windmill: WindmillEmulator,
-                                                         api: httpx.Client) -> None:
-    windmill.inject_fault("*", f"/api/w/{WS}/variables/*", status=503, times=100)
+def test_an_outage_longer_than_the_retry_budget_fails_clearly(host: ProviderHost, engine: Engine,
+                                                             windmill: WindmillEmulator,
+                                                             api: httpx.Client) -> None:
+    # The server announces the outage lasts longer than the 30 s budget: no point waiting for it.
+    windmill.inject_fault("*", f"/api/w/{WS}/variables/*", status=503, times=100, headers={"Retry-After": "600"})
     with pytest.raises(ProviderError) as caught:
         engine.up(Engine.urn("Variable", "v"), VariableProvider(), INPUTS)
     assert "HTTP 503" in caught.value.details
-    assert "retry" in host.logs()
+    assert "Retry-After" in caught.value.details and "retry budget" in caught.value.details
+    assert len([r for r in windmill.requests if r.path.endswith("/variables/create")]) == 1
     assert_no_secret_leaked(host, windmill, caught.value.details)
+
+
+def test_more_failures_than_the_old_five_attempts_are_ridden_out_within_the_budget(
+    host: ProviderHost, engine: Engine, windmill: WindmillEmulator, api: httpx.Client
+) -> None:
+    # Rate limited seven times in a row (Retry-After: 0): the budget is time, not five attempts.
+    windmill.inject_fault("POST", f"/api/w/{WS}/variables/create", status=429, times=7, headers={"Retry-After": "0"})
+    created = engine.up(Engine.urn("Variable", "v"), VariableProvider(), INPUTS)
+    assert created.op == "create" and variables(api) == ["f/ops/api_key"]
+    assert "429" in host.logs() and "Retry-After" in host.logs()
+    creates = [r for r in windmill.requests if r.method == "POST" and r.path.endswith("/variables/create")]
+    assert len(creates) == 8
 
 
 def test_an_unreachable_instance_says_so(windmill: WindmillEmulator) -> None:
@@ -217,3 +231,39 @@ def test_a_create_whose_later_step_fails_is_rolled_back_and_can_be_retried(
     else:
         assert inputs["email"] not in {u["email"] for u in api.get(f"/w/{WS}/users/list").json()}
     assert engine.up(Engine.urn(kind, "x"), provider_class(), inputs).op == "create"  # no "already exists"
+
+
+SLOW_CREATES = [
+    ("Variable", VariableProvider, f"/api/w/{WS}/variables/create", INPUTS),
+    ("Workspace", "components.windmill.workspaces:WorkspaceProvider", "/api/workspaces/create",
+     {"workspace_id": "faults-slow", "name": "Slow"}),
+]
+
+
+@pytest.mark.parametrize(("kind", "provider", "create_path", "inputs"), SLOW_CREATES, ids=[c[0] for c in SLOW_CREATES])
+def test_a_create_slower_than_the_read_timeout_is_waited_for_not_repeated(
+    kind: str, provider: Any, create_path: str, inputs: dict[str, Any],
+    host: ProviderHost, windmill: WindmillEmulator, api: httpx.Client,
+) -> None:
+    """Issue 10, 3(b): the first create outlives the 1 s read timeout and lands 1.5 s after it was
+    sent. A single exists probe right after the timeout said "absent"; the retry (held back 1 s by
+    the second fault) then met the first attempt's object: "Variable … already exists", or for a
+    workspace the misleading "not managed by this stack". Now exists is polled for longer than the
+    read timeout, finds the object, and the create is not sent again."""
+    import importlib
+
+    if isinstance(provider, str):
+        module, name = provider.split(":")
+        provider = getattr(importlib.import_module(module), name)
+    engine = Engine(host, connection={"api_url": windmill.url, "api_token": windmill.admin_token,
+                                      "api_read_timeout_seconds": 1})
+    windmill.clear_requests()
+    windmill.inject_fault("POST", create_path, delay=1.5)  # the slow first attempt
+    windmill.inject_fault("POST", create_path, delay=1.0)  # a retry would land after it
+    created = engine.up(Engine.urn(kind, "slow"), provider(), inputs)
+    assert created.op == "create"
+    sent = [r for r in windmill.requests if r.method == "POST" and r.path == create_path]
+    assert len(sent) == 1
+    probes = [r for r in windmill.requests if "exists" in r.path]
+    assert len(probes) >= 2  # kept asking while the first request was in flight
+    assert_no_secret_leaked(host, windmill)
