@@ -74,9 +74,10 @@ def explain_disabled(key_prefix: str = DEFAULT_KEY_PREFIX) -> str:
     """What ``__main__`` logs when a stack has no GitHub sync configured."""
     project = key_prefix.split(":", 1)[0]
     return (
-        f"GitHub sync not configured: set {key_prefix}.repository (and .owner) and the secrets "
-        f"{project}:{GITHUB_TOKEN_KEY} and {project}:{WORKSPACE_TOKEN_KEY} to declare this "
-        "workspace's sync workflow, wmill.yaml and Actions secrets (see docs/github-sync.md)"
+        f"GitHub sync not configured: set {key_prefix}.repository (and .owner) and the secret "
+        f"{project}:{GITHUB_TOKEN_KEY} to declare this workspace's sync workflow, wmill.yaml and Actions "
+        f"secrets; the stack mints the workflow's Windmill token unless {project}:{WORKSPACE_TOKEN_KEY} "
+        "is set (see docs/github-sync.md)"
     )
 
 

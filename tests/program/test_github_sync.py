@@ -222,6 +222,9 @@ def test_secret_names(domain: str | None, suffix: str) -> None:
 def test_explain_disabled_names_the_keys() -> None:
     message = sync_config.explain_disabled()
     assert message.startswith("GitHub sync not configured: set homeops-windmill:githubSync.repository")
+    # wmillSyncToken is optional (the stack mints one): the message must not call it required.
+    assert "the secret homeops-windmill:githubToken to declare" in message
+    assert "unless homeops-windmill:wmillSyncToken is set" in message
     assert "homeops-windmill:githubToken" in message
     assert "homeops-windmill:wmillSyncToken" in message
 
