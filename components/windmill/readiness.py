@@ -3,7 +3,10 @@
 Windmill API resources (workspaces, tokens, ...) must not be created before the server they talk to
 is up. Container health checks only prove that the server answers *inside* the Docker network; the
 gate proves it at the URL this program will actually use (through Caddy, a tunnel or a domain), and
-reports the version it found (``CE v1.819.0``; windmill-api.md §10).
+reports the version it found (``CE v1.819.0``; windmill-api.md §10). One good answer is not
+enough: a server that is still restarting, or a load balancer with one healthy and one dying
+backend, answers 200 and then fails the first resource. The gate needs ``healthy_answers``
+consecutive healthy answers (3 by default), and any bad answer starts the count again.
 
 Rules this module follows (pulumi-notes.md §3-§5, §8):
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
@@ -31,13 +34,27 @@ from .errors import ReadinessTimeout
 from .pickling import leaves_pickler_as_found
 from .schema import KIND_KEY, NUMBER, Declaration, DeclaredProvider, Field, positive_seconds
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = ["READINESS_GATE", "ReadinessGate", "ReadinessGateProvider", "ReadinessTimeout", "wait_for_version"]
 
 DEFAULT_TIMEOUT_SECONDS = 120.0
 DEFAULT_INTERVAL_SECONDS = 2.0
+DEFAULT_HEALTHY_ANSWERS = 3
+MAX_HEALTHY_ANSWERS = 20
+# The pause between the confirming answers once the server answered well (the interval is for
+# waiting on a server that is not there yet).
+CONFIRM_SPACING_SECONDS = 1.0
 # One request must never use the whole budget: a hung TCP connect would otherwise hide every
 # later, possibly successful, attempt.
 _MAX_REQUEST_SECONDS = 10.0
+
+def _healthy_answers(value: Any) -> str | None:
+    if 1 <= value <= MAX_HEALTHY_ANSWERS:
+        return None
+    return f"must be between 1 and {MAX_HEALTHY_ANSWERS}, got {value!r}"
+
 
 READINESS_GATE = Declaration(
     kind="readiness_gate",
@@ -56,6 +73,8 @@ READINESS_GATE = Declaration(
         Field("interval_seconds", NUMBER, "pause between attempts", default=DEFAULT_INTERVAL_SECONDS,
               validate=positive_seconds(600)),
         Field("expected_version", str, "a release such as `1.819.0`: until it answers, the gate keeps waiting"),
+        Field("healthy_answers", int, "consecutive healthy answers needed (any bad answer starts the count again)",
+              default=DEFAULT_HEALTHY_ANSWERS, validate=_healthy_answers),
     ),
     outputs=(Field("version", str, "what `GET /api/version` answered, e.g. `CE v1.819.0`"),),
     connection=False,
@@ -73,45 +92,65 @@ def wait_for_version(
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
     expected_version: str | None = None,
+    healthy_answers: int = DEFAULT_HEALTHY_ANSWERS,
+    *,
+    transport: httpx.BaseTransport | None = None,
 ) -> str:
-    """Poll ``GET {url}/api/version`` until it answers 200, and return the body (the version).
+    """Poll ``GET {url}/api/version`` until it answered 200 ``healthy_answers`` times in a row, and
+    return the body (the version).
 
     With ``expected_version``, a 200 from another version counts as "not ready yet": during an
     upgrade the old server may still answer behind the proxy. Raises ReadinessTimeout naming the
-    URL, how long it waited and the last error seen.
+    URL, how long it waited, how many healthy answers in a row it saw and the last error.
+    ``transport`` replaces the network (tests).
     """
     import httpx  # imported here so unpickling the provider never needs more than this module
 
     endpoint = url.rstrip("/") + "/api/version"
     started = time.monotonic()
     deadline = started + float(timeout_seconds)
-    attempts = 0
+    needed = max(1, int(healthy_answers))
+    attempts = in_a_row = 0
     last_error = "no attempt was made"
     while True:
         attempts += 1
         remaining = deadline - time.monotonic()
-        try:
-            with httpx.Client(timeout=max(0.5, min(_MAX_REQUEST_SECONDS, remaining))) as client:
-                response = client.get(endpoint)
-            body = response.text.strip()
-            if response.status_code == 200:
-                if expected_version is None or _version_matches(body, expected_version):
-                    return body
-                last_error = f"answered {body!r}, expected version {expected_version}"
-            else:
-                last_error = f"HTTP {response.status_code}: {body[:200]!r}"
-        except httpx.HTTPError as error:
-            last_error = f"{type(error).__name__}: {error}"
+        healthy, answer = _probe(httpx, endpoint, max(0.5, min(_MAX_REQUEST_SECONDS, remaining)), expected_version,
+                                 transport)
+        if healthy:
+            in_a_row += 1
+            if in_a_row >= needed:
+                return answer
+        else:
+            in_a_row, last_error = 0, answer
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             waited = time.monotonic() - started
             raise ReadinessTimeout(
                 f"Windmill at {url} was not ready: GET {endpoint} did not answer 200"
                 + (f" with version {expected_version}" if expected_version else "")
-                + f" within {float(timeout_seconds):g}s (waited {waited:.1f}s, {attempts} attempt(s)); "
-                f"last error: {last_error}"
+                + f" {needed} time(s) in a row within {float(timeout_seconds):g}s (waited {waited:.1f}s, "
+                f"{attempts} attempt(s), {in_a_row} healthy in a row at the end); last error: {last_error}"
             )
-        time.sleep(min(float(interval_seconds), remaining))
+        pause = min(float(interval_seconds), CONFIRM_SPACING_SECONDS) if in_a_row else float(interval_seconds)
+        time.sleep(min(pause, remaining))
+
+
+def _probe(
+    httpx: Any, endpoint: str, timeout: float, expected_version: str | None, transport: Any
+) -> tuple[bool, str]:
+    """One ``GET /api/version``: (healthy, the version) or (False, what was wrong)."""
+    try:
+        with httpx.Client(timeout=timeout, transport=transport) as client:
+            response = client.get(endpoint)
+        body = response.text.strip()
+    except httpx.HTTPError as error:
+        return False, f"{type(error).__name__}: {error}"
+    if response.status_code != 200:
+        return False, f"HTTP {response.status_code}: {body[:200]!r}"
+    if expected_version is not None and not _version_matches(body, expected_version):
+        return False, f"answered {body!r}, expected version {expected_version}"
+    return True, body
 
 
 class ReadinessGateProvider(DeclaredProvider):
@@ -125,6 +164,7 @@ class ReadinessGateProvider(DeclaredProvider):
             float(props.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS),
             float(props.get("interval_seconds") or DEFAULT_INTERVAL_SECONDS),
             props.get("expected_version"),
+            int(props.get("healthy_answers") or DEFAULT_HEALTHY_ANSWERS),
         )
         return {**self.declaration.known_inputs(props), KIND_KEY: self.declaration.kind, "version": version}
 
@@ -149,7 +189,8 @@ class ReadinessGate(pulumi.dynamic.Resource, module="windmill", name="ReadinessG
 
     Make every Windmill API resource depend on it (``depends_on=[gate]``). ``expected_version``
     (a release such as ``1.819.0``) makes the gate wait until that version answers, so an upgrade
-    is only "ready" once the new server is behind the URL.
+    is only "ready" once the new server is behind the URL; ``healthy_answers`` is how many healthy
+    answers in a row it takes.
     """
 
     __annotations__ = READINESS_GATE.annotations()
@@ -163,7 +204,8 @@ class ReadinessGate(pulumi.dynamic.Resource, module="windmill", name="ReadinessG
         interval_seconds: pulumi.Input[float] = DEFAULT_INTERVAL_SECONDS,
         expected_version: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        healthy_answers: pulumi.Input[int] = DEFAULT_HEALTHY_ANSWERS,
     ) -> None:
         inputs = {"url": url, "timeout_seconds": timeout_seconds, "interval_seconds": interval_seconds,
-                  "expected_version": expected_version}
+                  "expected_version": expected_version, "healthy_answers": healthy_answers}
         super().__init__(ReadinessGateProvider(), resource_name, READINESS_GATE.props(inputs), opts)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pulumi
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
@@ -78,7 +79,7 @@ def test_expected_version_must_match(emulator):
     assert "expected version 0.0.1" in str(raised.value)
     assert reported in str(raised.value)
     release = reported.split("v", 1)[1].split("-")[0]
-    assert wait_for_version(emulator.url, timeout_seconds=2, expected_version=release) == reported
+    assert wait_for_version(emulator.url, timeout_seconds=5, expected_version=release) == reported
 
 
 def test_reports_the_edition_and_version_it_found():
@@ -88,6 +89,45 @@ def test_reports_the_edition_and_version_it_found():
         assert wait_for_version(ee.url, timeout_seconds=5, expected_version="1.650.2") == "EE v1.650.2"
     finally:
         ee.stop()
+
+
+def _scripted(*statuses: int) -> tuple[list[int], httpx.MockTransport]:
+    """A server that answers ``statuses`` in order (200 with a version), then 200 for ever."""
+    answered: list[int] = []
+    queue = list(statuses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = queue.pop(0) if queue else 200
+        answered.append(status)
+        return httpx.Response(status, text="CE v1.819.0" if status == 200 else "Service Unavailable")
+
+    return answered, httpx.MockTransport(handler)
+
+
+def test_a_flapping_server_is_not_ready_until_it_answers_three_times_in_a_row():
+    # One 200 used to pass the gate; the 503 right after it then failed the first resource.
+    answered, transport = _scripted(200, 503, 200, 200, 503, 200, 200, 200)
+    version = wait_for_version("http://windmill.test", timeout_seconds=10, interval_seconds=0.01, transport=transport)
+    assert version == "CE v1.819.0"
+    assert answered == [200, 503, 200, 200, 503, 200, 200, 200]
+
+
+def test_the_number_of_healthy_answers_is_configurable():
+    answered, transport = _scripted(503, 200, 200, 200, 200, 200)
+    wait_for_version("http://windmill.test", timeout_seconds=10, interval_seconds=0.01, healthy_answers=5,
+                     transport=transport)
+    assert len(answered) == 6
+    answered, transport = _scripted(503, 200)
+    wait_for_version("http://windmill.test", timeout_seconds=10, interval_seconds=0.01, healthy_answers=1,
+                     transport=transport)
+    assert len(answered) == 2
+
+
+def test_a_server_that_never_stays_up_times_out_saying_so():
+    _answered, transport = _scripted(*[200, 503] * 50)
+    with pytest.raises(ReadinessTimeout) as raised:
+        wait_for_version("http://windmill.test", timeout_seconds=0.5, interval_seconds=0.01, transport=transport)
+    assert "3 time(s) in a row" in str(raised.value) and "HTTP 503" in str(raised.value)
 
 
 def test_provider_lifecycle(emulator):
@@ -130,6 +170,8 @@ def test_create_fails_with_the_timeout_message(emulator):
         ({"url": "http://h", "timeout_seconds": 0}, "timeout_seconds"),
         ({"url": "http://h", "interval_seconds": -1}, "interval_seconds"),
         ({"url": "http://h", "timeout_seconds": "soon"}, "timeout_seconds"),
+        ({"url": "http://h", "healthy_answers": 0}, "healthy_answers"),
+        ({"url": "http://h", "healthy_answers": 1.5}, "healthy_answers"),
     ],
 )
 def test_check_rejects_bad_inputs(news, property_):
@@ -184,6 +226,7 @@ def test_resource_type_token_and_inputs_under_mocks():
     inputs = gate.plain_inputs
     assert inputs["url"] == "http://127.0.0.1:8000"
     assert inputs["timeout_seconds"] == 30 and inputs["interval_seconds"] == 2
+    assert inputs["healthy_answers"] == 3
     assert inputs["expected_version"] == "1.819.0"
     assert "__provider" in inputs
     assert captured["version"] == "CE v1.819.0"
