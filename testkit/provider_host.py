@@ -198,8 +198,11 @@ class Engine:
         if diff.changes != pb.DiffResponse.DIFF_SOME:
             return UpResult("same", state)
         if diff.replaces:
+            if diff.deleteBeforeReplace:  # the provider asks to delete first (the object's name is reused)
+                self.host.delete(state.id, urn, state.outputs)
+                id_, outs = self.host.create(urn, checked.inputs)
+                return UpResult("replace", ResourceState(urn, id_, checked.inputs, outs), list(diff.replaces))
             # Create-before-delete, the engine's default when deleteBeforeReplace is false.
-            assert not diff.deleteBeforeReplace
             id_, outs = self.host.create(urn, checked.inputs)
             self.host.delete(state.id, urn, state.outputs)
             return UpResult("replace", ResourceState(urn, id_, checked.inputs, outs), list(diff.replaces))

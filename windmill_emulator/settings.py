@@ -80,6 +80,9 @@ def edit_error_handler(ctx: Ctx) -> Response:
         muted_on_user_path = False
     if path is not None and not isinstance(path, str):
         raise ApiError(422, "Failed to deserialize the JSON body into the target type: data did not match any variant")
+    if path is not None and extra_args is not None and not isinstance(extra_args, dict):
+        # workspaces.rs @ c9db8c90dc3a5ae463c3cc067964c85002a1f901 (edit_error_handler).
+        raise bad_request("Field `extra_args` expected to be JSON object")
     if isinstance(extra_args, dict) and "email_recipients" in extra_args:
         rec = extra_args["email_recipients"]
         if not isinstance(rec, list) or not all(isinstance(r, str) and "@" in r for r in rec):
@@ -87,16 +90,15 @@ def edit_error_handler(ctx: Ctx) -> Response:
     if path is None:
         _set(ctx, "error_handler", None)
     else:
-        _set(
-            ctx,
-            "error_handler",
-            {
-                "path": path,
-                "extra_args": extra_args,
-                "muted_on_cancel": muted_on_cancel,
-                "muted_on_user_path": muted_on_user_path,
-            },
-        )
+        # The stored object has extra_args only when sent and each flag only when true (same source).
+        handler: dict[str, Any] = {"path": path}
+        if extra_args is not None:
+            handler["extra_args"] = extra_args
+        if muted_on_cancel:
+            handler["muted_on_cancel"] = True
+        if muted_on_user_path:
+            handler["muted_on_user_path"] = True
+        _set(ctx, "error_handler", handler)
         if ctx.ws in ctx.store.workspaces and "error_handler" not in ctx.store.ws_groups(ctx.ws):
             ctx.store.groups[ctx.ws]["error_handler"] = Group(
                 ctx.ws, "error_handler", "The group the error handler acts on behalf of", {}, []
@@ -112,7 +114,8 @@ def edit_success_handler(ctx: Ctx) -> Response:
         path, extra_args = body.get("path"), body.get("extra_args")
     else:
         path, extra_args = body.get("success_handler"), body.get("success_handler_extra_args")
-    _set(ctx, "success_handler", None if path is None else {"path": path, "extra_args": extra_args})
+    handler = None if path is None else {"path": path, **({"extra_args": extra_args} if extra_args is not None else {})}
+    _set(ctx, "success_handler", handler)
     return text(f"Edit success_handler for workspace {ctx.ws}")
 
 
