@@ -23,6 +23,11 @@ from components.windmill.base import Connection
 from components.windmill_stack import WindmillStack
 from components.workspace import WindmillWorkspace
 
+if pulumi.runtime.settings.get_monitor() is None:
+    # `python __main__.py` has no Pulumi engine to talk to: say how to run it, not which key is missing.
+    raise SystemExit("This is a Pulumi program: run it with `pulumi preview --stack <stack>` or "
+                     "`pulumi up --stack <stack>` (README.md, Quickstart).")
+
 settings = load_settings()
 ready_after: list[pulumi.Resource] = []
 platform_workspace: pulumi.Input[str] = PLATFORM_WORKSPACE
