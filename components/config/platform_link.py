@@ -30,6 +30,14 @@ class PlatformLinkArgs:
     service_scripts: tuple[str, ...] = ()
     trigger_variable: str | None = None
     trigger_flows: tuple[str, ...] = ()
+    # ``alerts``: the domain's error handler, a forwarder script deployed from this repository
+    # (components/alerting/forwarder.py) that runs the platform's dispatcher with the services token.
+    alert_dispatcher: str | None = None
+    alert_forwarder: str | None = None
+
+    @property
+    def forwards_alerts(self) -> bool:
+        return self.alert_forwarder is not None and self.alert_dispatcher is not None
 
     @property
     def service_scopes(self) -> list[str]:
@@ -79,7 +87,7 @@ class _LinkParser:
         self.root = root
         self.folders = domain_folders
         self.problems = problems
-        problems.check(lambda: root.reject_unknown(["services", "triggers"]))
+        problems.check(lambda: root.reject_unknown(["services", "triggers", "alerts"]))
 
     def parse(self, domain: str, domain_workspace: str, platform_workspace: str) -> PlatformLinkArgs:
         services = self.section("services", ["variable", "flows", "scripts"])
@@ -87,6 +95,7 @@ class _LinkParser:
         service_flows = self.paths(services, "flows")
         service_scripts = self.paths(services, "scripts")
         trigger_flows = self.paths(triggers, "flows", own=True)
+        dispatcher, forwarder = self.alerts(service_flows)
         return PlatformLinkArgs(
             domain=domain, domain_workspace=domain_workspace, platform_workspace=platform_workspace,
             service_variable=(
@@ -98,7 +107,25 @@ class _LinkParser:
                 self.variable(triggers, f"f/deployment/{domain}_trigger_token", own=False) if trigger_flows else None
             ),
             trigger_flows=trigger_flows,
+            alert_dispatcher=dispatcher,
+            alert_forwarder=forwarder,
         )
+
+    def alerts(self, service_flows: tuple[str, ...]) -> tuple[str | None, str | None]:
+        """``alerts: {dispatcher, forwarder}``: the dispatcher must be a service flow (the token may run
+        only those) and the forwarder a script path in the domain's own folders."""
+        section = self.section("alerts", ["dispatcher", "forwarder"])
+        if not section.data:
+            return None, None
+        dispatcher = self.problems.check(lambda: section.parse("dispatcher", check_folder_item_path))
+        forwarder = self.problems.check(lambda: section.parse("forwarder", check_folder_item_path))
+        if dispatcher is not None and dispatcher not in service_flows:
+            listed = ", ".join(service_flows) or "none"
+            self.problems.add(section.key("dispatcher"), f"must be one of services.flows ({listed}): the services "
+                              f"token may run only those; got {dispatcher!r}")
+        if forwarder is not None:
+            self._own_folder(section.key("forwarder"), forwarder, "the forwarder script")
+        return dispatcher, forwarder
 
     def section(self, name: str, allowed: list[str]) -> Section:
         section = self.problems.check(lambda: self.root.section(name), Section({}, self.root.key(name)))

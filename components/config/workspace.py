@@ -35,15 +35,17 @@ from .rules import (
     folder_of,
     references,
 )
+from .schedules import ScheduleSpec, parse_schedule
 from .schema import key as config_key
 from .values import Section, check_bool
+from .workspace_settings import WorkspaceSettingsSpec, parse_settings
 
 T = TypeVar("T")
 
 SECRET_NAME = r"[A-Za-z_][A-Za-z0-9_]*"  # noqa: S105 - a name pattern, not a secret
 _WORKSPACE_KEYS = (
     "id", "name", "color", "deletionMode", "adopt", "folders", "members", "groups", "resourceTypes",
-    "variables", "resources",
+    "variables", "resources", "schedules", "settings",
 )
 
 
@@ -124,6 +126,8 @@ class WindmillWorkspaceArgs:
     resource_types: tuple[ResourceTypeSpec, ...] = ()
     variables: tuple[VariableSpec, ...] = ()
     resources: tuple[ResourceSpec, ...] = ()
+    schedules: tuple[ScheduleSpec, ...] = ()
+    settings: WorkspaceSettingsSpec = field(default_factory=WorkspaceSettingsSpec)
 
     @staticmethod
     def from_config(
@@ -183,6 +187,8 @@ class _WorkspaceParser:
             "resources", lambda s: self._resource(s, folder_names, type_names), identity=lambda r: r.path
         )
         self._check_paths_and_references(variables, resources)
+        schedules = self._list("schedules", lambda s: parse_schedule(s, folder_names), identity=lambda x: x.path)
+        settings = check(lambda: parse_settings(root.section("settings"), folder_names, ws_id), WorkspaceSettingsSpec())
         return WindmillWorkspaceArgs(
             id=ws_id,
             name=check(lambda: root.str("name", ws_id or "", max_length=MAX_WORKSPACE_NAME_LENGTH)) or ws_id,
@@ -190,7 +196,7 @@ class _WorkspaceParser:
             deletion_mode=check(lambda: root.str("deletionMode", "archive", choices=DELETION_MODES), "archive"),
             adopt=bool(check(lambda: root.bool("adopt", False))),
             folders=folders, members=members, groups=groups, resource_types=types,
-            variables=variables, resources=resources,
+            variables=variables, resources=resources, schedules=schedules, settings=settings,
         )
 
     def _workspace_id(self) -> str:
