@@ -56,6 +56,15 @@ class WindmillWorkspace(pulumi.ComponentResource):
     ) -> None:
         super().__init__("homeops:windmill:WindmillWorkspace", name, None, opts)
         self._name, self._args, self._connection = name, args, connection
+        # adopt: true extends to everything the workspace declares. Unset rather than false otherwise,
+        # so a diff shows `adopt` only where objects are being taken over.
+        self._adopt: bool | None = True if args.adopt else None
+        if args.adopt:
+            pulumi.log.info(
+                f"adopt is on: objects of workspace {args.id} that already exist in Windmill are taken over, "
+                "not created again (the engine lists them as creates; each gets the output adopted: true), "
+                "and only fields declared differently are written", resource=self,
+            )
         # The workspace is the root of everything below, so waiting for it waits for the instance.
         self.workspace = Workspace(
             f"{name}-workspace",
@@ -80,7 +89,8 @@ class WindmillWorkspace(pulumi.ComponentResource):
         ws = self._args.id
         return {
             m.email: Member(
-                f"{self._name}-member-{m.email}", MemberArgs(workspace=ws, email=m.email, role=m.role, adopt=m.adopt),
+                f"{self._name}-member-{m.email}",
+                MemberArgs(workspace=ws, email=m.email, role=m.role, adopt=m.adopt or self._args.adopt),
                 opts=self._inside(), connection=self._connection,
             )
             for m in self._args.members
@@ -92,7 +102,7 @@ class WindmillWorkspace(pulumi.ComponentResource):
             g.name: Group(
                 f"{self._name}-group-{g.name}",
                 GroupArgs(workspace=ws, name=g.name, summary=g.summary,
-                          members=[self.members[email].username for email in g.members]),
+                          members=[self.members[email].username for email in g.members], adopt=self._adopt),
                 opts=self._inside(), connection=self._connection,
             )
             for g in self._args.groups
@@ -104,7 +114,7 @@ class WindmillWorkspace(pulumi.ComponentResource):
             f.name: Folder(
                 f"{self._name}-folder-{f.name}",
                 FolderArgs(workspace=ws, name=f.name, summary=f.summary, owners=list(f.owners),
-                           extra_perms=dict(f.extra_perms)),
+                           extra_perms=dict(f.extra_perms), adopt=self._adopt),
                 # A folder owned by a group of this workspace waits for that group.
                 opts=self._inside(
                     *(self.groups[p[2:]] for p in (*f.owners, *f.extra_perms) if p[2:] in self.groups)
@@ -119,7 +129,8 @@ class WindmillWorkspace(pulumi.ComponentResource):
         return {
             t.name: ResourceType(
                 f"{self._name}-type-{t.name}",
-                ResourceTypeArgs(workspace=ws, name=t.name, schema=dict(t.schema), description=t.description),
+                ResourceTypeArgs(workspace=ws, name=t.name, schema=dict(t.schema), description=t.description,
+                                 adopt=self._adopt),
                 opts=self._inside(), connection=self._connection,
             )
             for t in self._args.resource_types
@@ -132,7 +143,7 @@ class WindmillWorkspace(pulumi.ComponentResource):
             variables[v.path] = Variable(
                 f"{self._name}-var-{v.path}",
                 VariableArgs(workspace=self._args.id, path=v.path, value=value, is_secret=v.is_secret,
-                             description=v.description),
+                             description=v.description, adopt=self._adopt),
                 opts=self._inside(self.folders[v.path.split("/")[1]]),
                 connection=self._connection,
             )
@@ -148,7 +159,7 @@ class WindmillWorkspace(pulumi.ComponentResource):
             resources[r.path] = Resource(
                 f"{self._name}-resource-{r.path}",
                 ResourceArgs(workspace=self._args.id, path=r.path, resource_type=r.resource_type,
-                             value=dict(r.value), description=r.description),
+                             value=dict(r.value), description=r.description, adopt=self._adopt),
                 opts=self._inside(*needs),
                 connection=self._connection,
             )

@@ -10,6 +10,11 @@ declaration):
   as gone (``ReadResult(None, {})``) and is dropped from state.
 * ``update`` calls the hook only for changed own inputs (a new token or timeout makes no call)
   and always returns the full outputs.
+* ``create`` adopts: a create that finds the object already in Windmill takes it over when its
+  content matches the declaration (so a retried create never fails on its own first attempt), and
+  with the ``adopt`` input also when it differs, writing only the declared fields that differ. It
+  never deletes, and never re-creates what exists. Declarations opt in with ``schema.ADOPT_INPUT``
+  and ``schema.ADOPTED_OUTPUT``; the hooks are ``live_for_adoption`` and ``adoption_update``.
 
 The connection has one source: the resource's inputs ``api_url``, ``api_token`` (a secret) and
 ``api_connect_timeout_seconds`` / ``api_read_timeout_seconds``, which the program passes from its
@@ -29,12 +34,13 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from .client import ConnectionSettings, WindmillClient
-from .errors import ConnectionConfigError
+from .errors import AdoptionRequiredError, AlreadyExistsError, ConnectionConfigError
 from .pickling import leaves_pickler_as_found
 from .rules import DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_READ_TIMEOUT_SECONDS
-from .schema import CONNECTION_INPUTS, KIND_KEY, DeclaredProvider
+from .schema import ADOPT_INPUT, ADOPTED_OUTPUT, CONNECTION_INPUTS, KIND_KEY, DeclaredProvider
 
 CONNECTION_KEYS = tuple(spec.name for spec in CONNECTION_INPUTS)
+ADOPT_KEY, ADOPTED_KEY = ADOPT_INPUT.name, ADOPTED_OUTPUT.name
 
 
 class WindmillProvider(DeclaredProvider, ABC):
@@ -110,11 +116,81 @@ class WindmillProvider(DeclaredProvider, ABC):
             error.add_note(f"Rolling back the partly created {self.declaration.label} also failed: {cleanup}")
         return error
 
+    # -- adoption ----------------------------------------------------------------------------
+
+    @property
+    def adoptable(self) -> bool:
+        """Whether this kind can take over an existing object (its declaration has ``adopt``)."""
+        return ADOPT_KEY in self.declaration.input_names
+
+    def live_for_adoption(self, client: WindmillClient, inputs: dict[str, Any]) -> dict[str, Any] | None:
+        """The object already in Windmill at the declared identity, as ``read_object`` sees it with the
+        declaration as state (so what read does not count as drift does not count here either), or
+        None when there is none this token can read."""
+        return self.read_object(client, self.object_id(inputs), dict(inputs))
+
+    def adoption_differences(self, inputs: dict[str, Any], live: dict[str, Any]) -> set[str]:
+        """The declared fields whose live value differs. Provider-only settings never differ, and
+        neither does an optional field the declaration leaves unset: adopting keeps its live value."""
+        fields = tuple(spec for spec in self.declaration.inputs if not spec.local and inputs.get(spec.name) is not None)
+        return {spec.name for spec in self.declaration.changed_inputs(live, inputs, fields)}
+
+    def created_as_sent(self, client: WindmillClient, inputs: dict[str, Any]) -> bool:
+        """Whether Windmill holds this object with exactly the declared content (a retried create
+        that meets "already exists" has then met its own first attempt)."""
+        live = self.live_for_adoption(client, inputs)
+        return live is not None and not self.adoption_differences(inputs, live)
+
+    def adoption_update(
+        self, client: WindmillClient, live: dict[str, Any], inputs: dict[str, Any], differing: set[str]
+    ) -> dict[str, Any]:
+        """Write the declared fields that differ from ``live``; returns output-only values."""
+        return self.update_object(client, live, inputs, differing)
+
+    def adopt_existing(self, client: WindmillClient, inputs: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+        """Take over ``live``, the object a create found: output-only values, with ``adopted``.
+
+        Matching content needs no call. Different content is written (only the differing declared
+        fields) when ``adopt`` is set; otherwise AdoptionRequiredError names the fields, never values.
+        """
+        differing = self.adoption_differences(inputs, live)
+        if differing and not inputs.get(ADOPT_KEY):
+            fields = " and ".join(sorted(differing))
+            raise AdoptionRequiredError(
+                f"Windmill {self.declaration.label} {self.object_id(inputs)!r} already exists with another {fields} "
+                f"than declared. Set adopt: true on the workspace in the stack config (or adopt=true on this "
+                f"resource) to take it over and write the declared {fields}, or declare what it holds (python -m "
+                f"homeops import writes a matching stack config)"
+            )
+        outputs = self.declaration.known_outputs(live)
+        if differing:
+            outputs.update(self.adoption_update(client, live, inputs, differing))
+        return {**outputs, ADOPTED_KEY: True}
+
+    def create_or_adopt(self, client: WindmillClient, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Create the object, or take over the one that is already there (see ``adopt_existing``).
+
+        With ``adopt`` the object is looked up first, so taking one over sends no create at all.
+        """
+        if not self.adoptable:
+            return self.create_object(client, inputs)
+        if inputs.get(ADOPT_KEY):
+            live = self.live_for_adoption(client, inputs)
+            if live is not None:
+                return self.adopt_existing(client, inputs, live)
+        try:
+            return self.create_object(client, inputs)
+        except AlreadyExistsError:
+            live = self.live_for_adoption(client, inputs)
+            if live is None:
+                raise  # it exists, but this token cannot read it: Windmill's message says so
+            return self.adopt_existing(client, inputs, live)
+
     # -- the protocol ------------------------------------------------------------------------
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.declaration.known_inputs(props)
-        outputs = {**inputs, **self.create_object(self.client(props), inputs)}
+        outputs = {**inputs, **self.create_or_adopt(self.client(props), inputs)}
         return CreateResult(self.object_id(outputs), outputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -125,13 +201,19 @@ class WindmillProvider(DeclaredProvider, ABC):
             return ReadResult(None, {})
         connection = {k: props[k] for k in CONNECTION_KEYS if props.get(k) is not None}
         outs = {**live, **connection, KIND_KEY: declaration.kind}
+        if props.get(ADOPTED_KEY) is not None:
+            outs[ADOPTED_KEY] = props[ADOPTED_KEY]  # how the object came under management: history
+        for spec in declaration.inputs:  # provider-only settings are not in Windmill: keep them
+            if spec.local and spec.name not in live and props.get(spec.name) is not None:
+                outs[spec.name] = props[spec.name]
         inputs = {name: outs[name] for name in declaration.input_names if outs.get(name) is not None}
         return ReadResult(id_, outs, inputs=inputs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         declaration = self.declaration
         inputs = declaration.known_inputs(news)
-        changed = {spec.name for spec in declaration.changed_inputs(olds, inputs, declaration.inputs)}
+        calls_for = tuple(spec for spec in declaration.inputs if not spec.local)
+        changed = {spec.name for spec in declaration.changed_inputs(olds, inputs, calls_for)}
         outputs = declaration.known_outputs(olds)
         if changed:
             outputs.update(self.update_object(self.client(news), self._state(olds), inputs, changed))

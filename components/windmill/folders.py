@@ -21,7 +21,7 @@ from . import rules
 from .base import WindmillProvider, WindmillResource, split_id
 from .client import WindmillClient
 from .errors import UnauthorizedError, deleted_outside_pulumi
-from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
+from .schema import ADOPT_INPUT, ADOPTED_OUTPUT, WORKSPACE_INPUT, Declaration, Field, args_class
 
 
 def _perms(value: Any) -> str | None:
@@ -52,7 +52,9 @@ FOLDER = Declaration(
               normalize=lambda v: sorted(set(v))),
         Field("extra_perms", dict, "more principals: `{principal: true (write) | false (read)}`", default={},
               validate=_perms),
+        ADOPT_INPUT,
     ),
+    outputs=(ADOPTED_OUTPUT,),
 )
 
 
@@ -126,6 +128,18 @@ class FolderProvider(WindmillProvider):
                 raise deleted_outside_pulumi(error, "folder", name, ws) from None
             raise
         return {}
+
+    def adoption_update(
+        self, client: WindmillClient, live: dict[str, Any], inputs: dict[str, Any], differing: set[str]
+    ) -> dict[str, Any]:
+        # The update replaces owners whole. The creator's ownership is not drift (read leaves it
+        # out), so taking the folder over must not remove it either: send it along when they have it.
+        raw = client.get_or_none(f"/w/{inputs['workspace']}/folders/get/{inputs['name']}") or {}
+        creator = f"u/{raw['created_by']}" if raw.get("created_by") else None
+        owners = list(inputs.get("owners") or [])
+        if creator and creator in (raw.get("owners") or []) and creator not in owners:
+            owners.append(creator)
+        return self.update_object(client, live, {**inputs, "owners": owners}, differing)
 
     def delete_object(self, client: WindmillClient, state: dict[str, Any]) -> None:
         client.delete(f"/w/{state['workspace']}/folders/delete/{state['name']}")

@@ -18,7 +18,7 @@ from typing import Any
 from . import rules
 from .base import WindmillProvider, WindmillResource, split_id
 from .client import WindmillClient
-from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
+from .schema import ADOPT_INPUT, ADOPTED_OUTPUT, WORKSPACE_INPUT, Declaration, Field, args_class
 
 GROUP = Declaration(
     kind="group",
@@ -37,7 +37,9 @@ GROUP = Declaration(
         Field("members", list, "workspace usernames (a `Member`'s `username`; order does not matter)", default=[],
               validate=rules.each(rules.validate_username, "must be workspace usernames (not emails or u/ paths)"),
               normalize=lambda v: sorted(set(v))),
+        ADOPT_INPUT,
     ),
+    outputs=(ADOPTED_OUTPUT,),
 )
 
 

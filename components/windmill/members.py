@@ -5,8 +5,10 @@ Identity: ``workspace`` and ``email`` (lowercase: Windmill lowercases emails). `
 yet: the membership activates when that person first logs in.
 
 Windmill chooses the member's ``username`` (it derives it from the email); it is an output, read
-back after the add, so groups can reference it. A create finding the email already a member fails
-unless ``adopt`` is set.
+back after the add, so groups can reference it. A create finding the email already a member takes
+the membership over when its role is the declared one; with ``adopt`` also when it is not (the
+role is then updated). A membership that existed before is never removed, not even by a failed
+create.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import Any
 from . import rules
 from .base import WindmillProvider, WindmillResource, split_id
 from .client import WindmillClient
-from .errors import AlreadyExistsError, MemberExistsError, NotFoundError, deleted_outside_pulumi
-from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
+from .errors import NotFoundError, deleted_outside_pulumi
+from .schema import ADOPTED_OUTPUT, WORKSPACE_INPUT, Declaration, Field, args_class
 
 MEMBER = Declaration(
     kind="member",
@@ -26,7 +28,8 @@ MEMBER = Declaration(
     summary=(
         "A member of a workspace. A `role` change looks the member up, then makes one update. `username` "
         "is chosen by Windmill and read back after the add (2 requests per create). An email that is "
-        "already a member fails unless `adopt`; an adopted membership is never removed by a failed create."
+        "already a member is taken over when its role matches, with `adopt` also when it does not (one role "
+        "update); an adopted membership is never removed, not even by a failed create."
     ),
     inputs=(
         WORKSPACE_INPUT,
@@ -34,9 +37,13 @@ MEMBER = Declaration(
               replace_on_change=True, validate=rules.validate_email),
         Field("role", str, "`admin`, `developer` or `operator`", default="developer",
               validate=rules.validate_member_role),
-        Field("adopt", bool, "manage a membership that already exists instead of failing", default=False),
+        Field("adopt", bool, "manage a membership that already exists even when its role differs", default=False,
+              local=True),
     ),
-    outputs=(Field("username", str, "the member's username in the workspace, as Windmill chose it"),),
+    outputs=(
+        Field("username", str, "the member's username in the workspace, as Windmill chose it"),
+        ADOPTED_OUTPUT,
+    ),
 )
 
 
@@ -65,18 +72,12 @@ class MemberProvider(WindmillProvider):
 
     def create_object(self, client: WindmillClient, inputs: dict[str, Any]) -> dict[str, Any]:
         ws, email, role = inputs["workspace"], inputs["email"], inputs.get("role", "developer")
-        try:
-            client.create(
-                f"/w/{ws}/workspaces/add_user",
-                {"email": email, **_role_flags(role)},
-                exists=lambda: _find(client, ws, email) is not None,
-            )
-        except AlreadyExistsError:
-            if not inputs.get("adopt"):
-                raise MemberExistsError(
-                    f"{email} is already a member of workspace {ws!r} (for instance as its creator). "
-                    f"Set adopt=true on this member to manage the existing membership."
-                ) from None
+        # An email that is already a member answers "already exists": the base class adopts it.
+        client.create(
+            f"/w/{ws}/workspaces/add_user",
+            {"email": email, **_role_flags(role)},
+            exists=lambda: _find(client, ws, email) is not None,
+        )
         try:
             row = _find(client, ws, email)
             if row is None:
@@ -84,9 +85,7 @@ class MemberProvider(WindmillProvider):
             if _role_of(row) != role:
                 client.post(f"/w/{ws}/users/update/{row['username']}", _role_flags(role))
         except Exception as error:
-            if inputs.get("adopt"):
-                raise  # an adopted membership existed before: never remove it
-            raise self.rolled_back(client, inputs, error) from None
+            raise self.rolled_back(client, inputs, error) from None  # the membership is this create's own
         return {"username": row["username"]}
 
     def read_object(self, client: WindmillClient, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from typing import Any
 from . import rules
 from .base import WindmillProvider, WindmillResource, split_id
 from .client import WindmillClient
-from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
+from .schema import ADOPT_INPUT, ADOPTED_OUTPUT, WORKSPACE_INPUT, Declaration, Field, args_class
 
 
 def _schema(value: Any) -> str | None:
@@ -43,7 +43,9 @@ RESOURCE_TYPE = Declaration(
               replace_on_change=True, validate=rules.validate_resource_type_name),
         Field("schema", dict, "JSON Schema of the values, type `object`", default={}, validate=_schema),
         Field("description", str, "shown in the Windmill UI", default=""),
+        ADOPT_INPUT,
     ),
+    outputs=(ADOPTED_OUTPUT,),
 )
 
 

@@ -25,7 +25,7 @@ from .client import WindmillClient, quote_path
 from .errors import NotFoundError, deleted_outside_pulumi
 from .paths import claim_path
 from .rules import reference_problems, references
-from .schema import JSON_TYPES, WORKSPACE_INPUT, Declaration, Field, args_class
+from .schema import ADOPT_INPUT, ADOPTED_OUTPUT, JSON_TYPES, WORKSPACE_INPUT, Declaration, Field, args_class
 from .values import is_unknown
 
 __all__ = ["RESOURCE", "Resource", "ResourceArgs", "ResourceProvider", "reference_problems", "references"]
@@ -47,7 +47,9 @@ RESOURCE = Declaration(
               validate=rules.validate_resource_type_name),
         Field("value", JSON_TYPES, "the value; reference secrets as `\"$var:<variable path>\"`", default={}),
         Field("description", str, "shown in the Windmill UI", default=""),
+        ADOPT_INPUT,
     ),
+    outputs=(ADOPTED_OUTPUT,),
 )
 
 

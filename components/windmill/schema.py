@@ -76,7 +76,8 @@ class Field:
     ``type`` is the JSON type expected (a tuple allows several); ``replace_on_change`` marks
     identity fields; ``secret`` keeps the value out of failure messages, wraps it as a Pulumi
     secret in the program and lists it as a secret output; ``normalize`` maps a value to the form
-    ``diff`` compares (e.g. a sorted list for an unordered set).
+    ``diff`` compares (e.g. a sorted list for an unordered set); ``local`` marks a setting of the
+    provider itself, never sent to Windmill: a change is recorded in state without an API call.
     """
 
     name: str
@@ -88,6 +89,7 @@ class Field:
     secret: bool = False
     validate: rules.Validator | None = None
     normalize: Callable[[Any], Any] | None = None
+    local: bool = False
 
     def normalized(self, value: Any) -> Any:
         return self.normalize(value) if self.normalize and value is not None else value
@@ -149,6 +151,15 @@ CONNECTION_INPUTS = (
     Field("api_read_timeout_seconds", NUMBER, "read timeout of each call (`windmillReadTimeoutSeconds`)",
           default=rules.DEFAULT_READ_TIMEOUT_SECONDS, validate=positive_seconds(rules.MAX_TIMEOUT_SECONDS)),
 )
+
+# Adoption (``base.WindmillProvider.create``): a create that finds the object already in Windmill
+# takes it over when its content matches; with ``adopt`` it also writes the declared fields that
+# differ. Unset (None) rather than false by default, so only adopting resources show it in a diff.
+ADOPT_INPUT = Field(
+    "adopt", bool, "take over an object that already exists, writing only the fields declared differently "
+    "(without it, only an object whose content already matches is taken over)", local=True,
+)
+ADOPTED_OUTPUT = Field("adopted", bool, "true when the create took over an object that already existed")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,11 @@ nonce on every write, so a different ciphertext means someone wrote the variable
 refresh then forgets the value it had in state, and the next ``pulumi up`` writes the configured
 value again. Reading the ciphertext back costs one extra request after each write of a secret.
 
+Adoption (a create that finds the variable already there) is the one place a secret is decrypted:
+only the value tells whether the stored secret is the declared one, since every write has a fresh
+nonce. That read writes one ``variables.decrypt_secret`` audit entry; the value is compared in
+memory and never stored, logged or shown.
+
 Windmill deletes the resource at a variable's path together with the variable; declaring both at
 one path is refused (see ``paths.py``).
 """
@@ -25,7 +30,7 @@ from .base import WindmillProvider, WindmillResource, split_id
 from .client import WindmillClient, quote_path
 from .errors import NotFoundError, deleted_outside_pulumi
 from .paths import claim_path
-from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
+from .schema import ADOPT_INPUT, ADOPTED_OUTPUT, WORKSPACE_INPUT, Declaration, Field, args_class
 
 VARIABLE = Declaration(
     kind="variable",
@@ -43,10 +48,12 @@ VARIABLE = Declaration(
               required=True, secret=True, validate=rules.max_length(rules.MAX_VARIABLE_VALUE_LENGTH)),
         Field("is_secret", bool, "store encrypted; decided when the program runs (a plain value)", default=True),
         Field("description", str, "shown in the Windmill UI", default=""),
+        ADOPT_INPUT,
     ),
     outputs=(
         Field("encrypted_value", str, "ciphertext Windmill stored at the provider's last write of a secret",
               secret=True),
+        ADOPTED_OUTPUT,
     ),
 )
 
@@ -107,6 +114,26 @@ class VariableProvider(WindmillProvider):
         else:
             out["value"] = live.get("value")
         return {k: v for k, v in out.items() if v is not None}
+
+    def live_for_adoption(self, client: WindmillClient, inputs: dict[str, Any]) -> dict[str, Any] | None:
+        ws, path = inputs["workspace"], quote_path(inputs["path"])
+        live = client.get_or_none(
+            f"/w/{ws}/variables/get/{path}", {"decrypt_secret": "false", "include_encrypted": "true"}
+        )
+        if live is None:
+            return None
+        out: dict[str, Any] = {
+            "workspace": inputs["workspace"],
+            "path": inputs["path"],
+            "is_secret": bool(live.get("is_secret")),
+            "description": live.get("description") or "",
+            "value": live.get("value"),
+        }
+        if live.get("is_secret"):
+            out["encrypted_value"] = live.get("value")
+            # The plaintext, to compare with the declared value (see the module docstring).
+            out["value"] = client.get_json(f"/w/{ws}/variables/get_value/{path}") if live.get("value") else ""
+        return out
 
     def update_object(
         self, client: WindmillClient, olds: dict[str, Any], news: dict[str, Any], changed: set[str]

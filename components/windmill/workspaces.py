@@ -4,7 +4,10 @@ Identity: ``workspace_id`` (a change replaces the workspace). ``name`` and ``col
 place. ``deletion_mode`` decides what ``pulumi destroy`` does: ``archive`` (default) keeps every
 script, flow, variable and job of the workspace and a later create unarchives it; ``delete``
 removes the workspace and its data for good. ``adopt`` lets a create take over a workspace that
-already exists instead of failing.
+already exists instead of failing (the workspace is looked up first; a differing name or colour is
+then written, nothing else). Without it, an existing workspace is taken over only when the token's
+own user created it and its name and colour are the declared ones: what a create whose answer was
+lost leaves behind. Everything it holds is kept either way.
 
 Creating, unarchiving and deleting need a superadmin token (CREATE_WORKSPACE_REQUIRE_SUPERADMIN
 defaults to true); the Community Edition allows two workspaces besides ``admins``.
@@ -18,8 +21,17 @@ from typing import Any
 from . import rules
 from .base import WindmillProvider, WindmillResource
 from .client import WindmillClient
-from .errors import AlreadyExistsError, NotFoundError, UnauthorizedError, WorkspaceExistsError
-from .schema import Declaration, Field, args_class
+from .errors import (
+    AlreadyExistsError,
+    ApiError,
+    BadRequestError,
+    NotFoundError,
+    UnauthorizedError,
+    WorkspaceExistsError,
+)
+from .schema import ADOPTED_OUTPUT, Declaration, Field, args_class
+
+WORKSPACE_LIMIT = "maximum number of workspaces"  # in Windmill's Community Edition refusal
 
 WORKSPACE = Declaration(
     kind="workspace",
@@ -29,8 +41,9 @@ WORKSPACE = Declaration(
         "A workspace. Needs a superadmin token. `deletion_mode: archive` (default) archives on delete: "
         "scripts, flows, variables and job history stay, schedules are disabled and workspace-scoped tokens "
         "deleted by Windmill; a later create **unarchives** it. `delete` drops it. An existing workspace "
-        "fails the create unless `adopt`. An archived workspace reads as gone. `name` and `color` change "
-        "with one call each; `deletion_mode` and `adopt` with none."
+        "fails the create unless `adopt` (or it is what a lost create answer of the same user left). An "
+        "archived workspace reads as gone. `name` and `color` change with one call each; `deletion_mode` "
+        "and `adopt` with none."
     ),
     inputs=(
         Field("workspace_id", str, "workspace id", required=True, replace_on_change=True,
@@ -39,9 +52,11 @@ WORKSPACE = Declaration(
               validate=rules.validate_workspace_name),
         Field("color", str, "`#rrggbb` colour in the UI", validate=rules.validate_color),
         Field("deletion_mode", str, "what a delete does: `archive` (keeps all data) or `delete`",
-              default="archive", validate=rules.validate_deletion_mode),
-        Field("adopt", bool, "take over a workspace that already exists instead of failing", default=False),
+              default="archive", validate=rules.validate_deletion_mode, local=True),
+        Field("adopt", bool, "take over a workspace that already exists instead of failing", default=False,
+              local=True),
     ),
+    outputs=(ADOPTED_OUTPUT,),
 )
 
 
@@ -56,30 +71,47 @@ class WorkspaceProvider(WindmillProvider):
     def state_from_id(self, id_: str) -> dict[str, Any]:
         return {"workspace_id": id_}
 
+    def create_or_adopt(self, client: WindmillClient, inputs: dict[str, Any]) -> dict[str, Any]:
+        ws = inputs["workspace_id"]
+        if inputs.get("adopt"):
+            live = self.live_for_adoption(client, inputs)
+            if live is not None:
+                return self.adopt_existing(client, inputs, live)
+        try:
+            return self.create_object(client, inputs)
+        except (AlreadyExistsError, BadRequestError) as error:
+            # Community Edition counts workspaces before it looks for the id, so at its limit an
+            # existing id answers with the limit message (windmill-labs/windmill
+            # backend/windmill-api-workspaces/src/workspaces.rs @ c9db8c90dc3a5ae463c3cc067964c85002a1f901,
+            # create_workspace calls _check_nb_of_workspaces before check_w_id_conflict).
+            existing = _get_workspace(client, ws)
+            if not isinstance(error, AlreadyExistsError) and (existing is None or WORKSPACE_LIMIT not in error.message):
+                raise
+        if existing is not None and existing.get("deleted"):
+            # A workspace archived by an earlier destroy keeps its data; bring it back.
+            client.post(f"/workspaces/unarchive/{ws}")
+            self._apply(client, ws, existing, inputs, {"name", "color"})
+            return {}
+        live = self.live_for_adoption(client, inputs)
+        if live is not None and (inputs.get("adopt") or (
+            not self.adoption_differences(inputs, live) and _created_by_caller(client, existing)
+        )):
+            return self.adopt_existing(client, inputs, live)
+        raise WorkspaceExistsError(
+            f"Windmill workspace {ws!r} already exists and is not managed by this stack. Set "
+            f"adopt=true on it to take it over (its content is kept), or choose another id."
+        ) from None
+
     def create_object(self, client: WindmillClient, inputs: dict[str, Any]) -> dict[str, Any]:
         ws = inputs["workspace_id"]
         body: dict[str, Any] = {"id": ws, "name": inputs["name"]}
         if inputs.get("color"):
             body["color"] = inputs["color"]
-        try:
-            client.create(
-                "/workspaces/create",
-                body,
-                exists=lambda: client.exists("/workspaces/exists", method="POST", body={"id": ws}),
-            )
-            return {}
-        except AlreadyExistsError:
-            existing = _get_workspace(client, ws)
-        if existing is not None and existing.get("deleted"):
-            # A workspace archived by an earlier destroy keeps its data; bring it back.
-            client.post(f"/workspaces/unarchive/{ws}")
-        elif not inputs.get("adopt"):
-            raise WorkspaceExistsError(
-                f"Windmill workspace {ws!r} already exists and is not managed by this stack. Set "
-                f"adopt=true on it to take it over (its content is kept), or choose another id."
-            ) from None
-        current = {"name": existing.get("name"), "color": existing.get("color")} if existing else {}
-        self._apply(client, ws, current, inputs, {"name", "color"})
+        client.create(
+            "/workspaces/create",
+            body,
+            exists=lambda: client.exists("/workspaces/exists", method="POST", body={"id": ws}),
+        )
         return {}
 
     def read_object(self, client: WindmillClient, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
@@ -118,6 +150,15 @@ class WorkspaceProvider(WindmillProvider):
             return
         with contextlib.suppress(NotFoundError):  # already gone
             client.post(f"/w/{ws}/workspaces/archive")
+
+
+def _created_by_caller(client: WindmillClient, workspace: dict[str, Any]) -> bool:
+    """Whether the token's user created ``workspace`` (Windmill records the creator's email as owner)."""
+    owner = workspace.get("owner")
+    try:
+        return bool(owner) and owner == client.get_json("/users/whoami").get("email")
+    except ApiError:  # a token limited to one workspace cannot ask who it is
+        return False
 
 
 def _get_workspace(client: WindmillClient, ws: str) -> dict[str, Any] | None:
