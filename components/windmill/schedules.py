@@ -37,7 +37,7 @@ from . import cron, rules
 from .base import WindmillProvider, WindmillResource, split_id
 from .client import WindmillClient, quote_path
 from .errors import NotFoundError, ServerError, deleted_outside_pulumi
-from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
+from .schema import ADOPT_INPUT, ADOPTED_OUTPUT, WORKSPACE_INPUT, Declaration, Field, args_class
 from .values import is_unknown
 
 HANDLER_PATTERN = r"(script|flow)/([ufg]/[\w-]+(/[\w-]+)+|hub/\S+)"
@@ -105,12 +105,14 @@ SCHEDULE = Declaration(
         Field("retry", dict, "Windmill's retry object (`constant` / `exponential`)", validate=_retry),
         Field("no_overlap", bool, "skip a run while the previous one is still running", default=False),
         Field("tag", str, "worker tag the runs go to (empty: the target's own)", default=""),
+        ADOPT_INPUT,
     ),
     outputs=(
         Field("next_fire_times", list, "the next three fire times in the schedule's zone (ISO 8601), computed "
               "at preview"),
         Field("waiting_for_target", bool, "true while the schedule is held disabled because its target is "
               "not deployed yet"),
+        ADOPTED_OUTPUT,
     ),
 )
 

@@ -36,7 +36,7 @@ from pulumi.dynamic import CheckFailure, CheckResult
 from . import rules
 from .base import WindmillProvider, WindmillResource
 from .client import WindmillClient
-from .schema import WORKSPACE_INPUT, Declaration, Field, args_class
+from .schema import ADOPT_INPUT, ADOPTED_OUTPUT, WORKSPACE_INPUT, Declaration, Field, args_class
 
 HANDLER_PATTERN = r"(script|flow)/([ufg]/[\w-]+(/[\w-]+)+|hub/\S+)"
 HANDLER_RULE = "path must be script/<path> or flow/<path>, e.g. flow/f/monitoring/alert_dispatcher"
@@ -110,7 +110,10 @@ WORKSPACE_SETTINGS = Declaration(
         Field("deploy_to", str, "workspace that deploys go to (EE)", validate=rules.validate_workspace_id),
         Field("edition", str, "the instance's edition: `ce` refuses the Enterprise-only settings", default="ce",
               validate=rules.one_of(EDITIONS)),
+        # Settings always exist: adopting reads them first and writes only the declared ones that differ.
+        ADOPT_INPUT,
     ),
+    outputs=(ADOPTED_OUTPUT,),
 )
 
 SETTINGS = ("error_handler", "success_handler", "webhook", "auto_invite", "operator_settings", "default_app",

@@ -22,10 +22,13 @@ from components.windmill.groups import GroupProvider
 from components.windmill.members import MemberProvider
 from components.windmill.resource_types import ResourceTypeProvider
 from components.windmill.resources import ResourceProvider
+from components.windmill.schedules import ScheduleProvider
 from components.windmill.variables import VariableProvider
+from components.windmill.workspace_settings import WorkspaceSettingsProvider
 from components.windmill.workspaces import WorkspaceProvider
 from testkit.provider_host import Engine, ProviderError, ProviderHost
 from windmill_emulator import WindmillEmulator
+from windmill_emulator.testing import deploy_script
 
 WS = "handmade"
 OWNER = "ops@example.com"  # a superadmin who is not the provider's user: they set the workspace up
@@ -77,6 +80,11 @@ def site(host: ProviderHost, windmill_ee: WindmillEmulator) -> Iterator[Site]:
     owner.post(f"/w/{WS}/resources/create", json={"path": "f/ops/db", "resource_type": "postgresql",
                                                   "value": {"host": "db", "port": 5432, "password": "$var:f/ops/key"},
                                                   "description": "Database"}).raise_for_status()
+    deploy_script(windmill, WS, "f/ops/job")
+    owner.post(f"/w/{WS}/schedules/create", json={"path": "f/ops/nightly", "schedule": "0 0 3 * * *",
+                                                  "timezone": "UTC", "script_path": "f/ops/job", "is_flow": False,
+                                                  "args": {}, "enabled": True}).raise_for_status()
+    owner.post(f"/w/{WS}/workspaces/edit_webhook", json={"webhook": "https://hooks.example/w"}).raise_for_status()
     windmill.clear_requests()
     try:
         yield Site(windmill, Engine(host, connection={"api_url": windmill.url, "api_token": windmill.admin_token}),
@@ -94,6 +102,7 @@ class Case:
     matching: dict[str, Any]
     different: dict[str, Any]
     fetch: Callable[[httpx.Client], Any]
+    singleton: bool = False  # always exists (workspace settings): a create without adopt simply writes
 
 
 def _get(path: str) -> Callable[[httpx.Client], Any]:
@@ -127,8 +136,14 @@ CASES = [
                                         "value": {"host": "db", "port": 5432, "password": "$var:f/ops/key"}},
          {"value": {"host": "db2", "port": 5432, "password": "$var:f/ops/key"}},
          _get(f"/w/{WS}/resources/get/f/ops/db")),
+    Case(ScheduleProvider, "Schedule", {"workspace": WS, "path": "f/ops/nightly", "schedule": "0 0 3 * * *",
+                                        "script_path": "f/ops/job", "enabled": True},
+         {"summary": "Nightly"}, _get(f"/w/{WS}/schedules/get/f/ops/nightly")),
+    Case(WorkspaceSettingsProvider, "WorkspaceSettings", {"workspace": WS, "webhook": "https://hooks.example/w"},
+         {"webhook": "https://hooks.example/other"}, _get(f"/w/{WS}/workspaces/get_settings"), singleton=True),
 ]
 IDS = [c.type_name for c in CASES]
+REFUSABLE = [c for c in CASES if not c.singleton]
 
 
 def _type(case: Case) -> str:
@@ -151,7 +166,7 @@ def test_adopt_takes_over_a_matching_object_without_a_single_write(case: Case, s
     assert diff.changes == pb.DiffResponse.DIFF_NONE
 
 
-@pytest.mark.parametrize("case", CASES[1:], ids=IDS[1:])
+@pytest.mark.parametrize("case", REFUSABLE[1:], ids=[c.type_name for c in REFUSABLE[1:]])
 def test_without_adopt_a_create_that_meets_matching_content_counts_as_success(case: Case, site: Site) -> None:
     before = case.fetch(site.owner)
     created = site.engine.up(site.engine.urn(_type(case), "retried"), case.provider(), case.matching)
@@ -161,7 +176,7 @@ def test_without_adopt_a_create_that_meets_matching_content_counts_as_success(ca
     assert case.fetch(site.owner) == before
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("case", REFUSABLE, ids=[c.type_name for c in REFUSABLE])
 def test_without_adopt_different_content_is_refused_naming_the_fields_only(case: Case, site: Site) -> None:
     before = case.fetch(site.owner)
     with pytest.raises(ProviderError) as refused:
