@@ -20,6 +20,7 @@ from components.github_sync import GitHubSync
 from components.naming import renamed_from
 from components.platform_link import PlatformLink
 from components.windmill.base import Connection
+from components.windmill_kubernetes import WindmillKubernetes
 from components.windmill_stack import WindmillStack
 from components.workspace import WindmillWorkspace
 
@@ -34,7 +35,11 @@ platform_workspace: pulumi.Input[str] = PLATFORM_WORKSPACE
 
 if settings.is_platform:
     stack_args = settings.windmill_stack
-    windmill = WindmillStack("windmill", stack_args) if stack_args is not None and stack_args.enabled else None
+    windmill: WindmillStack | WindmillKubernetes | None = None
+    if stack_args is not None and stack_args.enabled:
+        # One config shape, two runtimes: Docker containers or the official Helm chart on Kubernetes.
+        runtime = WindmillKubernetes if stack_args.runtime == "kubernetes" else WindmillStack
+        windmill = runtime("windmill", stack_args, secrets=settings.secrets)
     if windmill is not None:
         url: pulumi.Input[str] = windmill.api_url  # what this program calls (may be an SSH tunnel)
         public_url: pulumi.Input[str] = windmill.public_url

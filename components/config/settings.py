@@ -129,7 +129,7 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
     source = workspace_source(raw("workspace"), raw("workspaceFile"), problems)  # inline or its own file
     workspace = _workspace(source, problems, role, domain, set(secrets))
     platform_link = _platform_link(raw, problems, role, domain, workspace)
-    windmill_stack = _windmill_stack(raw, problems, role, version)
+    windmill_stack = _windmill_stack(raw, problems, role, version, frozenset(secrets))
     version = windmill_stack.version if windmill_stack is not None else version
     _check_instance(raw, problems, role, windmill_stack)
     github_sync = _github_sync(raw, problems, domain, workspace, version, source.data if source else None)
@@ -230,7 +230,9 @@ def _platform_link(
     return link
 
 
-def _windmill_stack(raw: _Reader, problems: Problems, role: str, version: str) -> WindmillStackArgs | None:
+def _windmill_stack(
+    raw: _Reader, problems: Problems, role: str, version: str, secret_names: frozenset[str]
+) -> WindmillStackArgs | None:
     """The Docker stack's Args when ``windmillStack.enabled`` is true, else None (nothing else in
     the section is read then, so a disabled section keeps whatever it holds)."""
     data = raw("windmillStack")
@@ -240,7 +242,7 @@ def _windmill_stack(raw: _Reader, problems: Problems, role: str, version: str) -
     if role != "platform":
         problems.add(key("windmillStack"), "only the platform stack runs Windmill; remove it from this domain stack")
         return None
-    return WindmillStackArgs.from_config({"version": version, **data}, key("windmillStack"), problems)
+    return WindmillStackArgs.from_config({"version": version, **data}, key("windmillStack"), problems, secret_names)
 
 
 def _check_instance(raw: _Reader, problems: Problems, role: str, stack: WindmillStackArgs | None) -> None:

@@ -230,6 +230,9 @@ def _parse_kubernetes(root: Section, problems: Problems, secret_names: frozenset
                       f"the Helm chart this project generates values for is {VERIFIED_CHART.chart_version}, "
                       f"which ships {VERIFIED_CHART.app_version} (components/config/windmill_chart.py)")
         _check_kubernetes_editions(root, found, basics["edition"], groups, kubernetes)
+        if "@" in extra.image:
+            found.add(root.key("extra.image"), "must be image:tag with runtime kubernetes: the chart takes an image "
+                      "and a tag, not a digest")
         urls = found.check(lambda: _kubernetes_urls(root, kubernetes))
     if found or urls is None:
         return None
