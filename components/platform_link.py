@@ -27,15 +27,23 @@ from __future__ import annotations
 
 import pulumi
 
+from .alerting import FORWARDER_SCHEMA, FORWARDER_SUMMARY, forwarder_content, forwarder_extra_args
 from .config.platform_link import PlatformLinkArgs
 from .windmill.base import Connection
+from .windmill.scripts import Script, ScriptArgs
 from .windmill.tokens import Token, TokenArgs
 from .windmill.variables import Variable, VariableArgs
 
 
 class PlatformLink(pulumi.ComponentResource):
     """The tokens a domain and the platform use to call each other, each stored as a secret
-    variable in the workspace that uses it. Outputs name paths only, never a token."""
+    variable in the workspace that uses it. Outputs name paths only, never a token.
+
+    With ``alerts``, also the domain's alert forwarder: a script deployed from
+    ``components/alerting/forwarder.py`` that runs the platform's dispatcher with the services
+    token; ``error_handler`` is what the domain's workspace settings set as its error handler
+    (None without alerts), and ``forwarder`` the script resource to wait for.
+    """
 
     service_variable: pulumi.Output[str | None]
     trigger_variable: pulumi.Output[str | None]
@@ -52,6 +60,7 @@ class PlatformLink(pulumi.ComponentResource):
     ) -> None:
         super().__init__("homeops:windmill:PlatformLink", name, None, opts)
         after = pulumi.ResourceOptions(parent=self, depends_on=[domain_ready])
+        self._log_calls(args)
         if args.service_variable is not None:
             token = Token(
                 f"{name}-services-token",
@@ -80,7 +89,46 @@ class PlatformLink(pulumi.ComponentResource):
                                          f"(managed by the {args.domain} stack)"),
                 opts=after, connection=connection,
             )
+        self.forwarder, self.error_handler = self._forwarder(name, args, after, connection)
         self.service_variable = pulumi.Output.from_input(args.service_variable)
         self.trigger_variable = pulumi.Output.from_input(args.trigger_variable)
         self.register_outputs({"service_variable": self.service_variable,
                                "trigger_variable": self.trigger_variable})
+
+    def _forwarder(
+        self, name: str, args: PlatformLinkArgs, after: pulumi.ResourceOptions, connection: Connection
+    ) -> tuple[Script | None, dict[str, object] | None]:
+        """The domain's error handler: forwards each job failure to the platform's dispatcher."""
+        if not args.forwards_alerts or args.service_variable is None:
+            return None, None
+        assert args.alert_forwarder is not None and args.alert_dispatcher is not None
+        script = Script(
+            f"{name}-alert-forwarder",
+            ScriptArgs(workspace=args.domain_workspace, path=args.alert_forwarder, content=forwarder_content(),
+                       language="python3", summary=FORWARDER_SUMMARY, schema=FORWARDER_SCHEMA,
+                       description=f"Runs {args.alert_dispatcher} in {args.platform_workspace} with the token in "
+                                   f"{args.service_variable}. Source: components/alerting/forwarder.py"),
+            opts=after, connection=connection,
+        )
+        handler = {
+            "path": f"script/{args.alert_forwarder}",
+            "extra_args": forwarder_extra_args(args.alert_dispatcher, args.platform_workspace, args.service_variable),
+            "muted_on_cancel": False, "muted_on_user_path": False,
+        }
+        return script, handler
+
+    def _log_calls(self, args: PlatformLinkArgs) -> None:
+        """Say in every preview and update who may call what across workspaces."""
+        services = [*args.service_flows, *args.service_scripts]
+        if services:
+            pulumi.log.info(f"cross-workspace: {args.domain_workspace} may run {', '.join(services)} in "
+                            f"{args.platform_workspace} (token in {args.domain_workspace}:{args.service_variable})",
+                            resource=self)
+        if args.forwards_alerts:
+            pulumi.log.info(f"cross-workspace: job failures in {args.domain_workspace} go to "
+                            f"{args.platform_workspace}:{args.alert_dispatcher} through the error handler "
+                            f"{args.alert_forwarder}", resource=self)
+        if args.trigger_flows:
+            pulumi.log.info(f"cross-workspace: {args.platform_workspace} may run {', '.join(args.trigger_flows)} in "
+                            f"{args.domain_workspace} (token in {args.platform_workspace}:{args.trigger_variable})",
+                            resource=self)
