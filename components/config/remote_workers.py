@@ -26,7 +26,11 @@ SSL_MODES = ("verify-full", "verify-ca")
 # gives workers a termination grace period so a running job can finish before the worker stops
 # (windmill-helm-charts, charts/windmill/values.yaml at windmill-4.0.246, terminationGracePeriodSeconds).
 DEFAULT_DRAIN_SECONDS = 600
-CGNAT = ipaddress.ip_network("100.64.0.0/10")  # WireGuard / Tailscale style overlays
+# Where a private address may be: RFC 1918, IPv6 unique local, and the shared range overlays such as
+# Tailscale use. Python's is_private also counts documentation and benchmark ranges, so it is not used.
+PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10",
+))
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,7 @@ def parse_private_address(key: str, value: object) -> str:
         raise ConfigError(key, f"must be an IP address of the central Docker host, got {text!r}") from None
     if address.is_unspecified or address.is_loopback or address.is_link_local or address.is_multicast:
         raise ConfigError(key, f"must be a private address that remote hosts can reach, got {text!r}")
-    if not (address.is_private or address in CGNAT):
+    if not any(address in network for network in PRIVATE_NETWORKS if network.version == address.version):
         raise ConfigError(key, f"must be a private address (10/8, 172.16/12, 192.168/16, fc00::/7 or 100.64/10): "
                           f"Postgres is never published on a public interface, got {text!r}")
     return str(address)
