@@ -1,6 +1,6 @@
 """HomeOps Windmill as code.
 
-One program, two kinds of stack (homeops-workspace-architecture.md):
+One program, two kinds of stack (docs/architecture.md):
 
 * the platform stack (`pulumi up --stack platform`): optionally runs Windmill itself on Docker,
   and declares the `homeops-platform` workspace: infrastructure, deployment, monitoring and

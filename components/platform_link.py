@@ -1,6 +1,6 @@
 """``PlatformLink``: how one domain workspace and the platform workspace may call each other.
 
-The HomeOps architecture document allows exactly two directions of cross-workspace calls:
+The HomeOps architecture document (docs/architecture.md) allows exactly two directions of cross-workspace calls:
 
 * the platform may trigger a domain's flows (e.g. platform scheduling ``atom-nightly-scan``);
 * a domain may call the platform's shared services (e.g. ``monitoring/alert-dispatcher``);

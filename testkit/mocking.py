@@ -20,10 +20,10 @@ can tell secret from plain), the mock's returned state, and the resource options
 protect, retain_on_delete, delete_before_replace, dependencies (URNs), provider reference,
 replace_on_changes, ignore_changes and additional_secret_outputs. The options come from a
 ``RecordingMonitor`` (a ``MockMonitor`` subclass), because ``MockResourceArgs`` carries none of them
-(pulumi-notes.md §14.5).
+(docs/pulumi-notes.md §14.5).
 
 Assert on registrations *after* the ``@pulumi.runtime.test`` function returns: the decorator waits
-for all outstanding RPCs, asserting inside an ``apply`` is racy (pulumi-notes.md §14.2).
+for all outstanding RPCs, asserting inside an ``apply`` is racy (docs/pulumi-notes.md §14.2).
 """
 
 from __future__ import annotations

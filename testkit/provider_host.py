@@ -2,7 +2,7 @@
 
 ``ProviderHost`` starts ``python -m pulumi.dynamic`` as a subprocess with the project root as its
 working directory (exactly what the CLI's ``pulumi-resource-pulumi-python`` plugin does), reads the
-port from its first stdout line and exposes one method per RPC. It follows pulumi-notes.md §12.3:
+port from its first stdout line and exposes one method per RPC. It follows docs/pulumi-notes.md §12.3:
 Configure once with the full namespaced config (secrets in plaintext), Check with old inputs,
 Diff/Update/Delete with old outputs, no secret markers, and unknowns as the ``rpc.UNKNOWN``
 sentinel during preview. The host's stderr goes to a file so tests can assert on what it logged.

@@ -2,7 +2,7 @@
 
 No real Windmill server can run on the test machine, so the provider is proven against this
 test double. Behaviour (status codes, plain-text error bodies, quirks) follows the project's
-reference, /work/shared/reference/windmill-api.md; comments cite its sections.
+reference, docs/windmill-api.md; comments cite its sections.
 
 Public interface::
 

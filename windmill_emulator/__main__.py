@@ -1,4 +1,4 @@
-"""Run the emulator standalone: ``python -m windmill_emulator --port 8000`` (from /work/main)."""
+"""Run the emulator standalone: ``python -m windmill_emulator --port 8000`` (from the repository's root folder)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Granular ACLs on any item kind (windmill-api.md §4.4)."""
+"""Granular ACLs on any item kind (docs/windmill-api.md §4.4)."""
 
 from __future__ import annotations
 

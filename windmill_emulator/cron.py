@@ -1,6 +1,6 @@
-"""Cron parsing and "next occurrences" for schedules (windmill-api.md §7.1).
+"""Cron parsing and "next occurrences" for schedules (docs/windmill-api.md §7.1).
 
-windmill-api.md §7.1: cron has 6 fields, seconds first (``sec min hour dom month dow``).
+docs/windmill-api.md §7.1: cron has 6 fields, seconds first (``sec min hour dom month dow``).
 ``cron_version`` ``v1`` (or absent) selects the ``cron`` crate (6 or 7 fields, the 7th being the
 year, day-of-week 1-7 with 1 = Sunday); ``v2`` selects croner (seconds required, day-of-week
 0-7 with 0 and 7 = Sunday, extended ``L``/``W``/``#`` syntax). This is a basic re-implementation

@@ -1,6 +1,6 @@
 """Secret encryption for the emulator: a stdlib stand-in for Windmill's magic_crypt AES-256.
 
-windmill-api.md §5: every secret variable is stored encrypted with the per-workspace key created
+docs/windmill-api.md §5: every secret variable is stored encrypted with the per-workspace key created
 with the workspace. This test double uses an HMAC-SHA256 keystream XOR with a fresh random nonce
 per write plus an HMAC tag, base64 encoded, so that (a) the stored value is never the plaintext,
 (b) writing the same value twice gives different ciphertexts, and (c) decrypting with another

@@ -1,4 +1,4 @@
-"""Folders (windmill-api.md §4.3)."""
+"""Folders (docs/windmill-api.md §4.3)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from .framework import (
 )
 from .store import Folder, Store
 
-# windmill-api.md §4.3 / §15 item 14: ``^[a-zA-Z_0-9]+$``, no hyphens.
+# docs/windmill-api.md §4.3 / §15 item 14: ``^[a-zA-Z_0-9]+$``, no hyphens.
 VALID_FOLDER_NAME = re.compile(r"^[a-zA-Z_0-9]+$")
 VALID_OWNER = re.compile(r"^[A-Za-z0-9_/-]*$")
 
@@ -60,7 +60,7 @@ def create(ctx: Ctx) -> Response:
         raise bad_request(f"Folder {name} already exists")
     owner = f"u/{ctx.user.username}"
     owners = list(b["owners"]) if b["owners"] is not None else [owner]
-    # windmill-api.md §4.3: the caller is always appended to owners…
+    # docs/windmill-api.md §4.3: the caller is always appended to owners…
     if owner not in owners:
         owners.append(owner)
     extra_perms = b["extra_perms"] if b["extra_perms"] is not None else {}
@@ -112,7 +112,7 @@ def list_names(ctx: Ctx) -> Response:
 
 
 def update(ctx: Ctx) -> Response:
-    """POST …/folders/update/{name} (windmill-api.md §4.3, §9.2).
+    """POST …/folders/update/{name} (docs/windmill-api.md §4.3, §9.2).
 
     The UPDATE runs under RLS, so a caller who is not an owner, and anyone updating a folder
     that does not exist, gets 401 ``You are not an owner of X and hence cannot modify it``.
@@ -157,7 +157,7 @@ def update(ctx: Ctx) -> Response:
 def delete(ctx: Ctx) -> Response:
     """DELETE …/folders/delete/{name}: 404 when missing, 401 when not allowed (§4.3).
 
-    windmill-api.md §4.3: deleting a folder deletes only the folder row.
+    docs/windmill-api.md §4.3: deleting a folder deletes only the folder row.
     """
     store, name = ctx.store, ctx.params["name"]
     f = store.ws_folders(ctx.ws).get(name)
@@ -240,7 +240,7 @@ def usage(ctx: Ctx) -> Response:
 
 
 def auto_create_app_folder(store: Store, ws: str, path: str, username: str) -> None:
-    """windmill-api.md §4.3: resources under f/app_themes|app_custom|app_groups create that folder."""
+    """docs/windmill-api.md §4.3: resources under f/app_themes|app_custom|app_groups create that folder."""
     names = {"app_themes": "App Themes", "app_custom": "App Custom Components", "app_groups": "App Groups"}
     for name, display in names.items():
         if path.startswith(f"f/{name}/") and name not in store.ws_folders(ws) and ws in store.workspaces:

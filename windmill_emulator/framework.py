@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 class ApiError(Exception):
     """An error answer: a status code and a plain-text body.
 
-    windmill-api.md §9.1: errors are always ``Content-Type: text/plain`` whose body is the error's
+    docs/windmill-api.md §9.1: errors are always ``Content-Type: text/plain`` whose body is the error's
     display string, never JSON.
     """
 
@@ -42,7 +42,7 @@ class DbError(Exception):
     """A failure the real server would get from Postgres (constraint, RLS, FK, no rows).
 
     Handlers let it propagate; the dispatcher turns it into ``400 SqlErr: … @file:line:col``
-    (windmill-api.md §9.1: "any SQL error" is 400). ``raw`` marks sqlx errors that are not
+    (docs/windmill-api.md §9.1: "any SQL error" is 400). ``raw`` marks sqlx errors that are not
     database errors (``RowNotFound``) and therefore have no ``error returned from database:``
     prefix.
     """
@@ -60,7 +60,7 @@ class DbError(Exception):
         return f"error returned from database: {self.message}"
 
     def to_api_error(self) -> ApiError:
-        # windmill-api.md §9.1: SqlErr display is ``SqlErr: <db message> @<file>:<line>``, status 400.
+        # docs/windmill-api.md §9.1: SqlErr display is ``SqlErr: <db message> @<file>:<line>``, status 400.
         return ApiError(400, f"SqlErr: {self.sqlx_display()} @{self.location}")
 
 
@@ -68,7 +68,7 @@ ROW_NOT_FOUND = "no rows returned by a query that expected to return at least on
 
 
 def not_found(msg: str) -> ApiError:
-    """404 ``Not found: …`` (windmill-api.md §9.1)."""
+    """404 ``Not found: …`` (docs/windmill-api.md §9.1)."""
     return ApiError(404, f"Not found: {msg}")
 
 
@@ -78,17 +78,17 @@ def not_found_at_name(kind: str, name: str) -> ApiError:
 
 
 def bad_request(msg: str) -> ApiError:
-    """400 ``Bad request: …`` (windmill-api.md §9.1)."""
+    """400 ``Bad request: …`` (docs/windmill-api.md §9.1)."""
     return ApiError(400, f"Bad request: {msg}")
 
 
 def not_authorized(msg: str) -> ApiError:
-    """401 ``Not authorized: …`` (windmill-api.md §9.1)."""
+    """401 ``Not authorized: …`` (docs/windmill-api.md §9.1)."""
     return ApiError(401, f"Not authorized: {msg}")
 
 
 def require_admin_error(username: str) -> ApiError:
-    """403 ``Require Admin privileges for <username>`` (windmill-api.md §9.1)."""
+    """403 ``Require Admin privileges for <username>`` (docs/windmill-api.md §9.1)."""
     return ApiError(403, f"Require Admin privileges for {username}")
 
 
@@ -99,7 +99,7 @@ def internal(msg: str, location: str | None = None) -> ApiError:
     return ApiError(500, f"Internal: {msg}")
 
 
-# windmill-api.md §2.1: no (or an unknown) token gives 401 with the plain-text body ``Unauthorized``.
+# docs/windmill-api.md §2.1: no (or an unknown) token gives 401 with the plain-text body ``Unauthorized``.
 UNAUTHORIZED_BODY = "Unauthorized"
 
 
@@ -141,7 +141,7 @@ def json_response(value: Any, status: int = 200) -> Response:
 
 
 def error_response(err: ApiError) -> Response:
-    """The answer for an ApiError: always text/plain (windmill-api.md §9.1)."""
+    """The answer for an ApiError: always text/plain (docs/windmill-api.md §9.1)."""
     return Response(status=err.status, body=err.body.encode(), content_type="text/plain")
 
 
@@ -257,7 +257,7 @@ def _syntax_error(text_: str, err: json.JSONDecodeError) -> ApiError:
     else:
         line, col = _line_col(text_, pos)
         col += 1
-    # windmill-api.md §9.1: malformed JSON is a 400 from axum.
+    # docs/windmill-api.md §9.1: malformed JSON is a 400 from axum.
     return ApiError(400, f"Failed to parse the request body as JSON: {serde} at line {line} column {col}")
 
 
@@ -266,7 +266,7 @@ def _data_error(path: str, msg: str, text_: str, idx: int) -> ApiError:
     inner = f"{msg} at line {line} column {col}"
     if path:
         inner = f"{path}: {inner}"
-    # windmill-api.md §9.1: a missing or wrong-typed field is a 422 from axum's Json extractor.
+    # docs/windmill-api.md §9.1: a missing or wrong-typed field is a 422 from axum's Json extractor.
     return ApiError(422, f"Failed to deserialize the JSON body into the target type: {inner}")
 
 

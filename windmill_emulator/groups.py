@@ -1,4 +1,4 @@
-"""Workspace groups (windmill-api.md §4.2)."""
+"""Workspace groups (docs/windmill-api.md §4.2)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from .framework import (
 )
 from .store import NAME_RE, Authed, Group, Store
 
-# windmill-api.md §4.2: the CE group limit message.
+# docs/windmill-api.md §4.2: the CE group limit message.
 GROUP_LIMIT_MSG = (
     "You have reached the maximum number of groups (3 outside of native groups 'all', 'slack' and "
     "'error_handler') without an enterprise license"
@@ -29,7 +29,7 @@ GROUP_LIMIT_MSG = (
 
 
 def count_limited_groups(store: Store) -> int:
-    """windmill-api.md §4.2: COUNT(*) over ALL workspaces, excluding only all/error_handler/slack.
+    """docs/windmill-api.md §4.2: COUNT(*) over ALL workspaces, excluding only all/error_handler/slack.
 
     ``wm_deployers`` (inserted by every workspace creation) is counted, as the source says.
     """
@@ -55,7 +55,7 @@ def require_is_owner(store: Store, authed: Authed, ws: str, name: str) -> None:
         return
     if any(perms.get(f"g/{grp}") is True for grp in authed.groups):
         return
-    # windmill-api.md §4.2: 400 ``… is not an owner of X…``.
+    # docs/windmill-api.md §4.2: 400 ``… is not an owner of X…``.
     raise bad_request(
         f"{authed.username} is not an owner of {name} and hence is not authorized to perform this operation"
     )
@@ -76,13 +76,13 @@ def create(ctx: Ctx) -> Response:
     if len(name) > 50:
         raise DbError("value too long for type character varying(50)", location="groups.rs:268:6")
     if not NAME_RE.match(name):
-        # windmill-api.md §4.2: DB check ``proper_name`` on ``^[\w-]+$``.
+        # docs/windmill-api.md §4.2: DB check ``proper_name`` on ``^[\w-]+$``.
         raise DbError(
             'new row for relation "group_" violates check constraint "proper_name"', location="groups.rs:268:6"
         )
     store.check_ws_fk(ws, "group_", "groups.rs:268:6")
     owner = f"u/{ctx.user.username}"
-    # windmill-api.md §4.2: the creator becomes owner (extra_perms true) and a member.
+    # docs/windmill-api.md §4.2: the creator becomes owner (extra_perms true) and a member.
     store.groups[ws][name] = Group(ws, name, ctx.body["summary"], {owner: True}, [ctx.user.username])
     store.audit_log(ctx.user, "group.create", "Create", ws, name)
     return text(f"Created group {name}")

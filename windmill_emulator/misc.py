@@ -1,4 +1,4 @@
-"""Readiness and version endpoints (windmill-api.md §10)."""
+"""Readiness and version endpoints (docs/windmill-api.md §10)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from .framework import Ctx, Response, Router, iso, json_response, now, text
 
 
 def version_text(config: Any) -> str:
-    """windmill-api.md §10: ``CE v1.819.0`` / ``EE v1.819.0``."""
+    """docs/windmill-api.md §10: ``CE v1.819.0`` / ``EE v1.819.0``."""
     return f"{config.edition} v{config.version}"
 
 
 def version(ctx: Ctx) -> Response:
-    """GET /api/version: no auth, text/plain (windmill-api.md §10)."""
+    """GET /api/version: no auth, text/plain (docs/windmill-api.md §10)."""
     return text(version_text(ctx.config))
 
 

@@ -1,4 +1,4 @@
-"""Resources and resource types (windmill-api.md §6)."""
+"""Resources and resource types (docs/windmill-api.md §6)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from .store import NAME_RE, Authed, Resource, ResourceType, Store
 
 LOC = "resources.rs:655:10"
 
-# windmill-api.md §6: hub resource types are synced into ``admins`` and readable everywhere.
+# docs/windmill-api.md §6: hub resource types are synced into ``admins`` and readable everywhere.
 HUB_RESOURCE_TYPES: dict[str, dict[str, Any]] = {
     "postgresql": {
         "description": "Postgres connection",
@@ -150,7 +150,7 @@ EDIT = Struct("EditResource", {"path": opt("string"), "description": opt("string
 
 
 def resource_json(store: Store, ws: str, r: Resource, value: Any) -> dict[str, Any]:
-    """``ListableResource`` (windmill-api.md §6)."""
+    """``ListableResource`` (docs/windmill-api.md §6)."""
     var = store.ws_variables(ws).get(r.path)
     return {
         "workspace_id": r.workspace_id,
@@ -187,7 +187,7 @@ def explain_perm_error(store: Store, ws: str, path: str, authed: Authed) -> None
         folder = store.ws_folders(ws).get(path.split("/")[1])
         msg += f"\nfolder perms: {json.dumps(folder.extra_perms if folder else None, indent=2)}"
     msg += f"\nauthed as: {_authed_debug(authed)}"
-    # windmill-api.md §6: 401 ``Resource exists but you don't have access…``.
+    # docs/windmill-api.md §6: 401 ``Resource exists but you don't have access…``.
     raise not_authorized(msg)
 
 
@@ -201,7 +201,7 @@ def readable(store: Store, authed: Authed, ws: str, path: str) -> Resource:
 
 
 def create(ctx: Ctx) -> Response:
-    """POST /api/w/{id}/resources/create[?update_if_exists=true]: 201 (windmill-api.md §6).
+    """POST /api/w/{id}/resources/create[?update_if_exists=true]: 201 (docs/windmill-api.md §6).
 
     ``update_if_exists=true`` skips the "already exists" check and turns the INSERT into an
     upsert of value, description and type. The resource type is not checked (§6).
@@ -212,7 +212,7 @@ def create(ctx: Ctx) -> Response:
     existing = store.ws_resources(ws).get(path)
     if not update_if_exists and existing is not None:
         raise bad_request(f"Resource {path} already exists")
-    # windmill-api.md §4.3: f/app_themes|app_custom|app_groups auto-create their folder (outside the tx).
+    # docs/windmill-api.md §4.3: f/app_themes|app_custom|app_groups auto-create their folder (outside the tx).
     auto_create_app_folder(store, ws, path, ctx.user.username)
     store.check_item_row(ctx.user, ws, "resource", path, LOC, extra_perms=existing.extra_perms if existing else None)
     if existing is not None:
@@ -234,7 +234,7 @@ def create(ctx: Ctx) -> Response:
 
 
 def get(ctx: Ctx) -> Response:
-    """GET …/resources/get/{path}: 404 / 401 as [RES] (windmill-api.md §6)."""
+    """GET …/resources/get/{path}: 404 / 401 as [RES] (docs/windmill-api.md §6)."""
     r = readable(ctx.store, ctx.user, ctx.ws, ctx.params["path"])
     return json_response(resource_json(ctx.store, ctx.ws, r, r.value))
 
@@ -338,7 +338,7 @@ def list_resources(ctx: Ctx) -> Response:
             continue
         if "value" in q and not json_contains(r.value, contains):
             continue
-        # windmill-api.md §6: list returns ``value`` null.
+        # docs/windmill-api.md §6: list returns ``value`` null.
         rows.append(resource_json(store, ws, r, None))
     return json_response(page_slice(rows, q))
 
@@ -398,9 +398,9 @@ def update_value(ctx: Ctx) -> Response:
 
 
 def delete(ctx: Ctx) -> Response:
-    """DELETE …/resources/delete/{path}: 404 when missing (windmill-api.md §6, §9.2).
+    """DELETE …/resources/delete/{path}: 404 when missing (docs/windmill-api.md §6, §9.2).
 
-    windmill-api.md §6 / §15 item 4: also deletes the variable at the same path.
+    docs/windmill-api.md §6 / §15 item 4: also deletes the variable at the same path.
     """
     store, ws, path = ctx.store, ctx.ws, ctx.params["path"]
     r = store.ws_resources(ws).get(path)
@@ -459,7 +459,7 @@ def type_json(t: ResourceType) -> dict[str, Any]:
 
 
 def _types_visible(store: Store, ws: str) -> list[ResourceType]:
-    """windmill-api.md §6: reads include the ``admins`` workspace's types (both rows when shadowed)."""
+    """docs/windmill-api.md §6: reads include the ``admins`` workspace's types (both rows when shadowed)."""
     rows = list(store.ws_resource_types(ws).values())
     if ws != "admins":
         rows += list(store.ws_resource_types("admins").values())
@@ -477,7 +477,7 @@ def create_type(ctx: Ctx) -> Response:
     if len(name) > 50:
         raise DbError("value too long for type character varying(50)", location=LOC)
     if not NAME_RE.match(name):
-        # windmill-api.md §6: DB check ``^[\w-]+$`` on the name.
+        # docs/windmill-api.md §6: DB check ``^[\w-]+$`` on the name.
         raise DbError('new row for relation "resource_type" violates check constraint "proper_name"', location=LOC)
     store.check_ws_fk(ws, "resource_type", LOC)
     store.resource_types[ws][name] = ResourceType(

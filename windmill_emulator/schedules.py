@@ -1,4 +1,4 @@
-"""Schedules (windmill-api.md §7.1)."""
+"""Schedules (docs/windmill-api.md §7.1)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ NEW = Struct(
         **{k: opt(v) for k, v in _OPTIONAL_FIELDS.items()},
     },
 )
-# windmill-api.md §7.1: update requires schedule and timezone; script_path, is_flow, enabled and
+# docs/windmill-api.md §7.1: update requires schedule and timezone; script_path, is_flow, enabled and
 # path are not part of the struct, so they are ignored when sent.
 EDIT = Struct(
     "EditSchedule",
@@ -134,7 +134,7 @@ def schedule_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def light_json(row: dict[str, Any]) -> dict[str, Any]:
-    """``ScheduleLight`` for list (windmill-api.md §7.1)."""
+    """``ScheduleLight`` for list (docs/windmill-api.md §7.1)."""
     keys = ["workspace_id", "path", "edited_by", "edited_at", "schedule", "timezone", "enabled"]
     keys += ["script_path", "is_flow", "summary", "extra_perms"]
     out = {k: row[k] for k in keys}
@@ -143,7 +143,7 @@ def light_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ee_checks(ctx: Ctx) -> None:
-    """windmill-api.md §7.1: on_recovery, on_success and on_failure_times > 1 are EE only (400 on CE)."""
+    """docs/windmill-api.md §7.1: on_recovery, on_success and on_failure_times > 1 are EE only (400 on CE)."""
     if ctx.config.edition == "EE":
         return
     b = ctx.body
@@ -194,9 +194,9 @@ def _insert_error(ws: str, e: DbError) -> ApiError:
 
 
 def create(ctx: Ctx) -> Response:
-    """POST /api/w/{id}/schedules/create: 200, body = the path (windmill-api.md §7.1).
+    """POST /api/w/{id}/schedules/create: 200, body = the path (docs/windmill-api.md §7.1).
 
-    windmill-api.md §7.1 / §15 item 11: ``enabled`` is stored as ``body.enabled ?? false`` but the
+    docs/windmill-api.md §7.1 / §15 item 11: ``enabled`` is stored as ``body.enabled ?? false`` but the
     first job is pushed when ``body.enabled ?? true``; the timezone is validated only then.
     """
     store, ws, b = ctx.store, ctx.ws, ctx.body
@@ -278,7 +278,7 @@ def list_schedules(ctx: Ctx) -> Response:
 
 
 def update(ctx: Ctx) -> Response:
-    """POST …/schedules/update/{path}: a full replace (windmill-api.md §7.1, §15 item 11).
+    """POST …/schedules/update/{path}: a full replace (docs/windmill-api.md §7.1, §15 item 11).
 
     Every optional field omitted becomes NULL/false; script_path, is_flow, enabled and path
     cannot change. A missing schedule gives 500 ``Internal: updating schedule in W: …no rows…``.

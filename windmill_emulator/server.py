@@ -117,12 +117,12 @@ class EmulatorConfig:
 
     @property
     def workspace_limit_active(self) -> bool:
-        """windmill-api.md §3: the CE workspace cap, unless switched off for tests."""
+        """docs/windmill-api.md §3: the CE workspace cap, unless switched off for tests."""
         return self.edition != "EE" and self.workspace_limit
 
     @property
     def group_limit_active(self) -> bool:
-        """windmill-api.md §4.2: the CE group cap; follows ``workspace_limit`` unless set explicitly."""
+        """docs/windmill-api.md §4.2: the CE group cap; follows ``workspace_limit`` unless set explicitly."""
         if self.edition == "EE":
             return False
         return self.workspace_limit if self.group_limit is None else self.group_limit
@@ -319,7 +319,7 @@ class WindmillEmulator:
 
     The instance starts with the default superadmin ``admin@windmill.dev`` / ``changeme``, the
     ``admins`` workspace (holding hub resource types) and a pre-created API token for the admin
-    (``admin_token``). Behaviour follows /work/shared/reference/windmill-api.md.
+    (``admin_token``). Behaviour follows docs/windmill-api.md.
     """
 
     def __init__(
@@ -363,9 +363,9 @@ class WindmillEmulator:
     def _seed(self, admin_token: str | None) -> None:
         store = self.store
         with store.lock:
-            # windmill-api.md §2.2: the first migration seeds admin@windmill.dev / changeme as superadmin.
+            # docs/windmill-api.md §2.2: the first migration seeds admin@windmill.dev / changeme as superadmin.
             add_instance_user(store, DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, True, None)
-            # windmill-api.md §3: ``admins`` always exists; the admin is its member.
+            # docs/windmill-api.md §3: ``admins`` always exists; the admin is its member.
             add_workspace(store, "admins", "Admins", DEFAULT_ADMIN_EMAIL, "admin", None)
             store.groups["admins"].pop("wm_deployers", None)
             resources.seed_hub_types(store)
@@ -570,7 +570,7 @@ class WindmillEmulator:
                 parsed: Any = None
                 if route.body is not None:
                     if not has_json_content_type(headers):
-                        # windmill-api.md §9.1: axum answers 415 without Content-Type: application/json.
+                        # docs/windmill-api.md §9.1: axum answers 415 without Content-Type: application/json.
                         raise ApiError(415, JSON_CONTENT_TYPE_MSG)
                     parsed = parse_json_body(body, route.body)
                 ctx = Ctx(

@@ -1,4 +1,4 @@
-"""Workspace settings writes (windmill-api.md §8); instance settings are in ``instance_config.py``."""
+"""Workspace settings writes (docs/windmill-api.md §8); instance settings are in ``instance_config.py``."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ HANDLER_NEW = {"path", "extra_args", "muted_on_cancel", "muted_on_user_path"}
 
 
 def edit_error_handler(ctx: Ctx) -> Response:
-    """POST …/edit_error_handler (windmill-api.md §8.2, §13 serde quirk).
+    """POST …/edit_error_handler (docs/windmill-api.md §8.2, §13 serde quirk).
 
     The new-format struct has ``deny_unknown_fields``; any other key makes serde fall back to
     the legacy untagged variant, which ignores ``path`` and therefore clears the handler.

@@ -23,11 +23,11 @@ DEFAULT_ADMIN_EMAIL = "admin@windmill.dev"
 DEFAULT_ADMIN_PASSWORD = "changeme"
 SUPERADMIN_SECRET_EMAIL = "superadmin_secret@windmill.dev"
 
-# windmill-api.md §5 / §15 item 14: item paths (variable, resource, schedule, script, flow).
+# docs/windmill-api.md §5 / §15 item 14: item paths (variable, resource, schedule, script, flow).
 PATH_RE = re.compile(r"^[ufg](/[\w-]+){2,}$")
-# windmill-api.md §3: workspace.id CHECK proper_id.
+# docs/windmill-api.md §3: workspace.id CHECK proper_id.
 WORKSPACE_ID_RE = re.compile(r"^\w+(-\w+)*$")
-# windmill-api.md §4.2 / §6: group_ and resource_type name CHECK.
+# docs/windmill-api.md §4.2 / §6: group_ and resource_type name CHECK.
 NAME_RE = re.compile(r"^[\w-]+$")
 
 
@@ -294,7 +294,7 @@ class Store:
         return taken
 
     def generate_username(self, email: str) -> str:
-        """windmill-api.md §3: email local part without non-[A-Za-z0-9_] chars, then 2, 3… on collision."""
+        """docs/windmill-api.md §3: email local part without non-[A-Za-z0-9_] chars, then 2, 3… on collision."""
         base = re.sub(r"[^A-Za-z0-9_]", "", email.split("@", 1)[0]) or "user"
         taken = self.taken_usernames()
         if base not in taken:
@@ -364,7 +364,7 @@ class Store:
         return any(perms.get(p) is True for p in self.principals(authed))
 
     def can_read(self, authed: Authed, ws: str, path: str, extra_perms: dict[str, Any]) -> bool:
-        """Row-level security for SELECT on an item at ``path`` (windmill-api.md §5)."""
+        """Row-level security for SELECT on an item at ``path`` (docs/windmill-api.md §5)."""
         if authed.is_admin:
             return True
         mine = self.principals(authed)
@@ -383,7 +383,7 @@ class Store:
         return False
 
     def can_write(self, authed: Authed, ws: str, path: str, extra_perms: dict[str, Any]) -> bool:
-        """Row-level security for INSERT/UPDATE/DELETE on an item at ``path`` (windmill-api.md §5)."""
+        """Row-level security for INSERT/UPDATE/DELETE on an item at ``path`` (docs/windmill-api.md §5)."""
         if authed.is_admin:
             return True
         mine = self.principals(authed)
@@ -421,10 +421,10 @@ class Store:
         if len(path) > 255:
             raise DbError("value too long for type character varying(255)", location=location)
         if not self.can_write(authed, ws, path, extra_perms or {}):
-            # windmill-api.md §5: RLS violations surface as 400 SqlErr.
+            # docs/windmill-api.md §5: RLS violations surface as 400 SqlErr.
             raise DbError(f'new row violates row-level security policy for table "{table}"', location=location)
         if not PATH_RE.match(path):
-            # windmill-api.md §5: path CHECK proper_id.
+            # docs/windmill-api.md §5: path CHECK proper_id.
             raise DbError(f'new row for relation "{table}" violates check constraint "proper_id"', location=location)
         self.check_ws_fk(ws, table, location)
 
@@ -437,5 +437,5 @@ class Store:
             )
 
     def new_workspace_key(self) -> str:
-        """windmill-api.md §3: a random 64-character encryption key per workspace."""
+        """docs/windmill-api.md §3: a random 64-character encryption key per workspace."""
         return rd_string(64)

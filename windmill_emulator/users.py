@@ -1,4 +1,4 @@
-"""Login, API tokens, instance users and workspace members (windmill-api.md §2, §4.1)."""
+"""Login, API tokens, instance users and workspace members (docs/windmill-api.md §2, §4.1)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ from .workspaces import automate_username_creation, resolve_new_username
 
 VALID_USERNAME = re.compile(r"^[a-zA-Z][a-zA-Z_0-9]*$")
 
-SESSION_VALIDITY = timedelta(days=3)  # MAX_SESSION_VALIDITY_SECONDS default (windmill-api.md §2.2)
+SESSION_VALIDITY = timedelta(days=3)  # MAX_SESSION_VALIDITY_SECONDS default (docs/windmill-api.md §2.2)
 
 # --------------------------------------------------------------------------------------------
 # Login / logout
@@ -54,7 +54,7 @@ def login(ctx: Ctx) -> Response:
     email = ctx.body["email"].lower()
     user = ctx.store.users.get(email)
     if user is None or user.login_type != "password" or user.password != ctx.body["password"]:
-        # windmill-api.md §2.2: wrong email or password is 400 ``Bad request: Invalid login``.
+        # docs/windmill-api.md §2.2: wrong email or password is 400 ``Bad request: Invalid login``.
         raise bad_request("Invalid login")
     token = rd_string(32)
     ctx.store.tokens[token] = Token(
@@ -109,7 +109,7 @@ NEW_TOKEN = Struct(
 
 
 def new_token(store: Store, email: str, *, super_admin: bool, label: str | None = None, **kw: Any) -> str:
-    """Insert a token row and return the 32-character token (windmill-api.md §2.3)."""
+    """Insert a token row and return the 32-character token (docs/windmill-api.md §2.3)."""
     token = rd_string(32)
     store.tokens[token] = Token(token=token, email=email, label=label, super_admin=super_admin, **kw)
     return token
@@ -118,7 +118,7 @@ def new_token(store: Store, email: str, *, super_admin: bool, label: str | None 
 def create_token(ctx: Ctx) -> Response:
     """POST /api/users/tokens/create: 201, body = the token as plain text (§2.3)."""
     b = ctx.body
-    # windmill-api.md §2.3: the token inherits the creator's super_admin flag at creation time,
+    # docs/windmill-api.md §2.3: the token inherits the creator's super_admin flag at creation time,
     # read from the ``password`` table (windmill-labs/windmill backend/windmill-api-auth/src/tokens.rs
     # @ 2b8af5ddd48543bf785078a2972b2e54f3fff452, create_token_internal). The virtual SUPERADMIN_SECRET
     # user has no row there, so its tokens are not superadmin tokens.
@@ -160,7 +160,7 @@ def list_tokens(ctx: Ctx) -> Response:
 def delete_token(ctx: Ctx) -> Response:
     """DELETE /api/users/tokens/delete/{prefix}: deletes all the caller's tokens with that prefix.
 
-    windmill-api.md §2.3: 200 text ``deleted N tokens […] with prefix X`` even when N = 0.
+    docs/windmill-api.md §2.3: 200 text ``deleted N tokens […] with prefix X`` even when N = 0.
     """
     prefix = ctx.params["prefix"]
     doomed = [t for t, row in ctx.store.tokens.items() if row.email == ctx.user.email and t.startswith(prefix)]
@@ -338,7 +338,7 @@ def list_users_as_super_admin(ctx: Ctx) -> Response:
 
 
 def role_of(m: Member) -> str:
-    """admin / operator / developer from the two booleans (windmill-api.md §4.1)."""
+    """admin / operator / developer from the two booleans (docs/windmill-api.md §4.1)."""
     if m.is_admin:
         return "admin"
     if m.operator:
@@ -347,7 +347,7 @@ def role_of(m: Member) -> str:
 
 
 def member_json(m: Member) -> dict[str, Any]:
-    """A ``usr`` row as [USR] ``User`` serializes it (windmill-api.md §4.1)."""
+    """A ``usr`` row as [USR] ``User`` serializes it (docs/windmill-api.md §4.1)."""
     return {
         "workspace_id": m.workspace_id,
         "email": m.email,
@@ -369,7 +369,7 @@ INVITE = Struct("NewWorkspaceInvite", {"email": req("string"), "is_admin": req("
 
 
 def add_member(store: Store, ws: str, email: str, username: str, is_admin: bool, operator: bool) -> Member:
-    """Insert a ``usr`` row, join group ``all`` and drop any pending invite (windmill-api.md §4.1)."""
+    """Insert a ``usr`` row, join group ``all`` and drop any pending invite (docs/windmill-api.md §4.1)."""
     member = Member(workspace_id=ws, email=email, username=username, is_admin=is_admin, operator=operator)
     store.ensure_ws_tables(ws)
     store.members[ws][username] = member
@@ -467,7 +467,7 @@ UPDATE_MEMBER = Struct("EditWorkspaceUser", {"is_admin": opt("bool"), "operator"
 def update_member(ctx: Ctx) -> Response:
     """POST /api/w/{id}/users/update/{username}: admin.
 
-    windmill-api.md §4.1: an unknown username updates 0 rows, then ``fetch_one`` fails with
+    docs/windmill-api.md §4.1: an unknown username updates 0 rows, then ``fetch_one`` fails with
     400 SqlErr "no rows returned…".
     """
     require_admin(ctx)

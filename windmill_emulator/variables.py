@@ -1,4 +1,4 @@
-"""Variables and secrets (windmill-api.md §5)."""
+"""Variables and secrets (docs/windmill-api.md §5)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from .framework import (
 from .store import Authed, Store, Variable
 
 LOC = "variables.rs:402:10"
-# windmill-api.md §5: ``value`` is VARCHAR(15000); secrets are stored encrypted, hence longer.
+# docs/windmill-api.md §5: ``value`` is VARCHAR(15000); secrets are stored encrypted, hence longer.
 MAX_VALUE_LEN = 15000
 
 CREATE = Struct(
@@ -65,7 +65,7 @@ def workspace_key(store: Store, ws: str) -> str:
 
 
 def decrypt_value(store: Store, ws: str, var: Variable) -> str:
-    """Decrypt a stored secret; a wrong key gives 500 (windmill-api.md §5, #5154)."""
+    """Decrypt a stored secret; a wrong key gives 500 (docs/windmill-api.md §5, #5154)."""
     try:
         return decrypt(workspace_key(store, ws), var.value)
     except DecryptError as exc:
@@ -79,7 +79,7 @@ def check_value_len(stored: str) -> None:
 
 
 def variable_json(store: Store, ws: str, v: Variable, value: str | None) -> dict[str, Any]:
-    """``ListableVariable`` (windmill-api.md §5): no OAuth accounts, so the account columns are null."""
+    """``ListableVariable`` (docs/windmill-api.md §5): no OAuth accounts, so the account columns are null."""
     return {
         "workspace_id": v.workspace_id,
         "path": v.path,
@@ -101,14 +101,14 @@ def explain_perm_error(store: Store, ws: str, path: str) -> None:
     """[VAR] ``explain_variable_perm_error``: 404 if missing, else 401 with the perms."""
     var = store.ws_variables(ws).get(path)
     if var is None:
-        # windmill-api.md §9.1: "Variables and resources without access say ``Variable {path} not found``".
+        # docs/windmill-api.md §9.1: "Variables and resources without access say ``Variable {path} not found``".
         raise not_found(f"Variable {path} not found")
     perms = json.dumps(var.extra_perms, indent=2)
     msg = f"Variable exists but you don't have access to it:\nvariable perms: {perms}"
     if path.startswith("f/"):
         folder = store.ws_folders(ws).get(path.split("/")[1])
         msg += f"\nfolder perms: {json.dumps(folder.extra_perms if folder else None, indent=2)}"
-    # windmill-api.md §5: 401 ``Variable exists but you don't have access to it: …``.
+    # docs/windmill-api.md §5: 401 ``Variable exists but you don't have access to it: …``.
     raise not_authorized(msg)
 
 
@@ -130,7 +130,7 @@ def create(ctx: Ctx) -> Response:
         raise bad_request(f"Variable {path} already exists")
     value = b["value"]
     if b["is_secret"] and not already_encrypted:
-        # windmill-api.md §5: secrets are encrypted at rest with the per-workspace key (fresh nonce).
+        # docs/windmill-api.md §5: secrets are encrypted at rest with the per-workspace key (fresh nonce).
         value = encrypt(workspace_key(store, ws), value) if ws in store.workspaces else value
     # Postgres coerces the VARCHAR columns (path, then value) before RLS and CHECK constraints.
     if len(path) > 255:
@@ -152,9 +152,9 @@ def create(ctx: Ctx) -> Response:
 
 
 def get(ctx: Ctx) -> Response:
-    """GET …/variables/get/{path}?decrypt_secret=&include_encrypted= (windmill-api.md §5).
+    """GET …/variables/get/{path}?decrypt_secret=&include_encrypted= (docs/windmill-api.md §5).
 
-    windmill-api.md §5 / §15 item 3: ``decrypt_secret`` defaults to TRUE and every decryption
+    docs/windmill-api.md §5 / §15 item 3: ``decrypt_secret`` defaults to TRUE and every decryption
     writes a ``variables.decrypt_secret`` audit entry. With ``decrypt_secret=false`` the value
     is null, or the ciphertext with ``include_encrypted=true``.
     """
@@ -193,7 +193,7 @@ def exists(ctx: Ctx) -> Response:
 
 
 def list_variables(ctx: Ctx) -> Response:
-    """GET …/variables/list: ``value`` is null for secrets (windmill-api.md §5)."""
+    """GET …/variables/list: ``value`` is null for secrets (docs/windmill-api.md §5)."""
     store, ws, q = ctx.store, ctx.ws, ctx.query
     rows = []
     for var in sorted(store.ws_variables(ws).values(), key=lambda v: v.path):
@@ -209,7 +209,7 @@ def list_variables(ctx: Ctx) -> Response:
             continue
         if "value" in q and (var.is_secret or q["value"].lower() not in var.value.lower()):
             continue
-        # windmill-api.md §5: list never returns secret values.
+        # docs/windmill-api.md §5: list never returns secret values.
         rows.append(variable_json(store, ws, var, None if var.is_secret else var.value))
     return json_response(page_slice(rows, q))
 
@@ -225,7 +225,7 @@ def _replace_path(value: Any, old: str, new: str) -> Any:
 
 
 def update(ctx: Ctx) -> Response:
-    """POST …/variables/update/{path}[?already_encrypted=true] (windmill-api.md §5).
+    """POST …/variables/update/{path}[?already_encrypted=true] (docs/windmill-api.md §5).
 
     Quirks modelled: a value is encrypted when the (new or current) ``is_secret`` is true;
     changing ``is_secret`` without a value is 400 ``cannot change is_secret without updating
@@ -280,9 +280,9 @@ def update(ctx: Ctx) -> Response:
 
 
 def delete(ctx: Ctx) -> Response:
-    """DELETE …/variables/delete/{path}: 200 even when missing (windmill-api.md §5, §9.2).
+    """DELETE …/variables/delete/{path}: 200 even when missing (docs/windmill-api.md §5, §9.2).
 
-    windmill-api.md §5 / §15 item 4: also deletes the resource at the same path.
+    docs/windmill-api.md §5 / §15 item 4: also deletes the resource at the same path.
     """
     store, ws, path = ctx.store, ctx.ws, ctx.params["path"]
     var = store.ws_variables(ws).get(path)

@@ -1,4 +1,4 @@
-"""Workspace endpoints (windmill-api.md §3)."""
+"""Workspace endpoints (docs/windmill-api.md §3)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from .framework import (
 )
 from .store import WORKSPACE_ID_RE, Group, Member, Store, Workspace
 
-# windmill-api.md §3: the CE limit message.
+# docs/windmill-api.md §3: the CE limit message.
 WORKSPACE_LIMIT_MSG = (
     "You have reached the maximum number of workspaces (2 outside of default workspace 'admins') without an "
     "enterprise license. Archive/delete another workspace to create a new one"
@@ -38,16 +38,16 @@ CREATE = Struct(
 
 
 def automate_username_creation(store: Store) -> bool:
-    """Global setting ``automate_username_creation``, default true (windmill-api.md §3)."""
+    """Global setting ``automate_username_creation``, default true (docs/windmill-api.md §3)."""
     value = store.global_settings.get("automate_username_creation")
     return value if isinstance(value, bool) else True
 
 
 def resolve_new_username(store: Store, email: str, username: str | None) -> str:
-    """The username a new member gets (windmill-api.md §3 "What the creator becomes")."""
+    """The username a new member gets (docs/windmill-api.md §3 "What the creator becomes")."""
     if automate_username_creation(store):
         if username:
-            # windmill-api.md §3: a non-empty username is rejected when creation is automated.
+            # docs/windmill-api.md §3: a non-empty username is rejected when creation is automated.
             raise bad_request("username is not allowed when username creation is automated")
         return store.instance_username(email)
     if username is None:
@@ -75,7 +75,7 @@ def add_workspace(store: Store, ws_id: str, name: str, owner: str, username: str
     store.workspaces[ws_id] = w
     store.ensure_ws_tables(ws_id)
     store.members[ws_id][username] = Member(workspace_id=ws_id, email=owner, username=username, is_admin=True)
-    # windmill-api.md §3: groups ``all`` and ``wm_deployers`` are created; the creator joins ``all``.
+    # docs/windmill-api.md §3: groups ``all`` and ``wm_deployers`` are created; the creator joins ``all``.
     store.groups[ws_id]["all"] = Group(
         ws_id, "all", "The group that always contains all users of this workspace", {}, [username]
     )
@@ -86,13 +86,13 @@ def add_workspace(store: Store, ws_id: str, name: str, owner: str, username: str
 
 
 def create(ctx: Ctx) -> Response:
-    """POST /api/workspaces/create (windmill-api.md §3)."""
+    """POST /api/workspaces/create (docs/windmill-api.md §3)."""
     store, cfg, body = ctx.store, ctx.config, ctx.body
     if cfg.create_workspace_require_superadmin:
-        # windmill-api.md §3: CREATE_WORKSPACE_REQUIRE_SUPERADMIN defaults to true → 401 otherwise.
+        # docs/windmill-api.md §3: CREATE_WORKSPACE_REQUIRE_SUPERADMIN defaults to true → 401 otherwise.
         require_super_admin(ctx)
     if cfg.workspace_limit_active:
-        # windmill-api.md §3: CE refuses a third non-archived workspace besides ``admins``.
+        # docs/windmill-api.md §3: CE refuses a third non-archived workspace besides ``admins``.
         count = sum(1 for w in store.workspaces.values() if w.id != "admins" and not w.deleted)
         if count >= 2:
             raise bad_request(WORKSPACE_LIMIT_MSG)
@@ -101,7 +101,7 @@ def create(ctx: Ctx) -> Response:
         raise bad_request("'global' is not allowed as a workspace ID")
     if ws_id in store.workspaces:
         raise bad_request(f"Workspace {ws_id} already exists")
-    # windmill-api.md §3: no server-side regex; the INSERT fails on VARCHAR(50) / CHECK proper_id.
+    # docs/windmill-api.md §3: no server-side regex; the INSERT fails on VARCHAR(50) / CHECK proper_id.
     if len(ws_id) > 50 or len(name) > 50:
         raise DbError("value too long for type character varying(50)", location="workspaces.rs:1187:6")
     if not WORKSPACE_ID_RE.match(ws_id):
@@ -111,7 +111,7 @@ def create(ctx: Ctx) -> Response:
     username = resolve_new_username(store, ctx.user.email, body["username"])
     add_workspace(store, ws_id, name, ctx.user.email, username, body["color"])
     store.audit_log(ctx.user, "workspaces.create", "Create", ws_id, name)
-    # windmill-api.md §3: 200 text (the openapi's 201 is wrong).
+    # docs/windmill-api.md §3: 200 text (the openapi's 201 is wrong).
     return text(f"Created workspace {ws_id}")
 
 
@@ -163,7 +163,7 @@ def list_as_superadmin(ctx: Ctx) -> Response:
 def unarchive(ctx: Ctx) -> Response:
     """POST /api/workspaces/unarchive/{id}.
 
-    windmill-api.md §3: a global route, so ``is_admin`` means superadmin; it only flips
+    docs/windmill-api.md §3: a global route, so ``is_admin`` means superadmin; it only flips
     ``deleted`` (schedules stay disabled, deleted tokens stay gone).
     """
     if not ctx.user.is_admin:
@@ -181,7 +181,7 @@ def delete(ctx: Ctx) -> Response:
     require_super_admin(ctx)
     ws_id = ctx.params["workspace"]
     if ws_id in ("admins", "starter"):
-        # windmill-api.md §3: ``admins`` and ``starter`` cannot be deleted.
+        # docs/windmill-api.md §3: ``admins`` and ``starter`` cannot be deleted.
         raise bad_request(f"Cannot delete the {ws_id} workspace")
     store = ctx.store
     store.workspaces.pop(ws_id, None)
@@ -205,7 +205,7 @@ def get_as_superadmin(ctx: Ctx) -> Response:
 
 
 def settings_json(w: Workspace, is_admin: bool) -> dict[str, Any]:
-    """The ``WorkspaceSettings`` struct: unset fields omitted (windmill-api.md §8.1)."""
+    """The ``WorkspaceSettings`` struct: unset fields omitted (docs/windmill-api.md §8.1)."""
     out: dict[str, Any] = {"workspace_id": w.id}
     order = [
         "slack_team_id",
@@ -248,7 +248,7 @@ def settings_json(w: Workspace, is_admin: bool) -> dict[str, Any]:
             # The struct has no skip_serializing_if on this one field.
             out[key] = value
         elif key == "slack_oauth_client_secret" and not is_admin:
-            # windmill-api.md §3: the secret is hidden from non-admins.
+            # docs/windmill-api.md §3: the secret is hidden from non-admins.
             continue
         elif value is not None:
             out[key] = value
@@ -267,7 +267,7 @@ def get_workspace_name(ctx: Ctx) -> Response:
     """GET /api/w/{id}/workspaces/get_workspace_name: text (§3)."""
     w = ctx.store.workspaces.get(ctx.ws)
     if w is None:
-        # ``fetch_one`` on a missing row: sqlx RowNotFound → 400 SqlErr (windmill-api.md §9.1).
+        # ``fetch_one`` on a missing row: sqlx RowNotFound → 400 SqlErr (docs/windmill-api.md §9.1).
         raise DbError(ROW_NOT_FOUND, location="workspaces.rs:2540:6", raw=True)
     return text(w.name)
 
@@ -306,7 +306,7 @@ def edit_workspace(ctx: Ctx) -> Response:
 
 
 def archive(ctx: Ctx) -> Response:
-    """POST …/workspaces/archive (windmill-api.md §3 "Archive side effects", §15 item 6).
+    """POST …/workspaces/archive (docs/windmill-api.md §3 "Archive side effects", §15 item 6).
 
     Disables every schedule, deletes the workspace-scoped tokens except ``session`` ones, and
     sets ``deleted = true``.
@@ -330,7 +330,7 @@ def archive(ctx: Ctx) -> Response:
 
 
 def change_workspace_id(ctx: Ctx) -> Response:
-    """POST …/change_workspace_id ``{new_id, new_name}`` (windmill-api.md §3 "Change id").
+    """POST …/change_workspace_id ``{new_id, new_name}`` (docs/windmill-api.md §3 "Change id").
 
     Superadmin when CREATE_WORKSPACE_REQUIRE_SUPERADMIN (default), else admin. Every row is
     copied to the new id, then the old workspace is archived: model it as replace-and-delete.

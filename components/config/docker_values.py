@@ -17,7 +17,7 @@ from .values import Section, check_int, check_str
 
 # The caddy-l4 build Windmill's own compatibility tests use as their reference image.
 DEFAULT_CADDY_IMAGE = "ghcr.io/windmill-labs/caddy-l4:sha-989c9e6"
-MIN_POSTGRES_MAJOR = 14  # the server refuses older ones (windmill-api.md §11.4)
+MIN_POSTGRES_MAJOR = 14  # the server refuses older ones (docs/windmill-api.md §11.4)
 MOVING_TAGS = frozenset({"latest", "main", "master", "nightly", "edge", "dev"})
 RESERVED_WORKER_ENV = {
     "DATABASE_URL": "it is built from the generated Postgres password",

@@ -1,6 +1,6 @@
 """``windmillStack``: the typed Args of the Docker-hosted Windmill stack, and their parser.
 
-Topology (windmill-api.md §11): Postgres, N servers, worker groups, the windmill-extra language
+Topology (docs/windmill-api.md §11): Postgres, N servers, worker groups, the windmill-extra language
 server and a Caddy reverse proxy on one private network. The parser checks every value (pinned
 images, ports, addresses, the Postgres connection budget), decides where Windmill is reachable
 (``baseUrl`` for users, ``apiUrl`` for this program) and records every problem with its key. The

@@ -30,7 +30,7 @@ T = TypeVar("T")
 DEFAULT_POSTGRES_VERSION = "16"
 EXTRA_IMAGE_REPOSITORY = "ghcr.io/windmill-labs/windmill-extra"  # tagged like Windmill releases
 
-# Windmill's Postgres sizing rule (pulumi-notes.md §23.4).
+# Windmill's Postgres sizing rule (docs/pulumi-notes.md §23.4).
 CONNECTIONS_PER_WORKER = 5
 CONNECTIONS_PER_SERVER = 50
 POSTGRES_DEFAULT_MAX_CONNECTIONS = 100

@@ -1,6 +1,6 @@
 """``workspace``: the typed Args of one workspace and everything it holds, and their parser.
 
-The parser applies the conventions of the HomeOps architecture document at load time:
+The parser applies the conventions of the HomeOps architecture document (docs/architecture.md) at load time:
 
 * every variable and resource lives under one of the workspace's own folders (``f/<folder>/…``);
 * a resource value may only reference (``$var:`` / ``$res:``) variables and resources declared in

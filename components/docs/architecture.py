@@ -3,7 +3,7 @@
 ``python -m components.docs.architecture`` prints the document; ``--write`` writes it;
 ``--check`` exits 1 (naming the command to run) when the committed file is out of date, and
 tests/unit/test_architecture_doc.py does the same in the suite. It follows the HomeOps
-architecture document's shape: the workspaces and their git folders, the CI/CD mapping (path →
+architecture document's shape (docs/architecture.md): the workspaces and their git folders, the CI/CD mapping (path →
 workflow → workspace), each workspace's folders, variables, resources and schedules by name and
 type (never a value), its error handling, and the cross-workspace calls that are allowed, as a
 table and a diagram. A new domain stack appears the moment its ``Pulumi.<domain>.yaml`` is added.

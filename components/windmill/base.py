@@ -302,7 +302,7 @@ class WindmillResource(pulumi.dynamic.Resource):
         if connection is not None:
             props.update(connection.props())
         # Re-marking by the engine only covers outputs whose same-named input was secret;
-        # output-only values (ciphertexts, tokens) need to be listed explicitly (pulumi-notes.md §7).
+        # output-only values (ciphertexts, tokens) need to be listed explicitly (docs/pulumi-notes.md §7).
         secret_outputs = ["api_token", *sorted(secret_inputs), *(f.name for f in declaration.outputs if f.secret)]
         secret = pulumi.ResourceOptions(additional_secret_outputs=secret_outputs)
         super().__init__(self.provider_class(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))

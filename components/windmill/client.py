@@ -2,11 +2,11 @@
 
 Why our own layer instead of the generated ``windmill-api`` package: Windmill answers most
 mutations with ``text/plain`` bodies and every error as plain text, which the generated client
-cannot parse, and its strict models break on version skew (windmill-api.md §13). This module
+cannot parse, and its strict models break on version skew (docs/windmill-api.md §13). This module
 keeps to the documented endpoints and adds what a provider needs:
 
 * errors mapped to the typed exceptions of ``errors.py`` (method, path, status and Windmill's
-  message), with the token and any secret from the request body redacted (windmill-api.md §9.1);
+  message), with the token and any secret from the request body redacted (docs/windmill-api.md §9.1);
 * retries within a time budget (30 s by default, however many attempts that takes) with
   exponential backoff and jitter on connection errors, 429 and 502/503/504; a ``Retry-After`` on
   429 or 503 is honoured (beyond the budget, the call fails at once and says so);

@@ -51,7 +51,7 @@ class NotFoundError(ApiError):
 
 
 class AlreadyExistsError(ApiError):
-    """400 "... already exists": Windmill never answers 409 (windmill-api.md §9.1)."""
+    """400 "... already exists": Windmill never answers 409 (docs/windmill-api.md §9.1)."""
 
 
 class BadRequestError(ApiError):

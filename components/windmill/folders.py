@@ -1,4 +1,4 @@
-"""Windmill folders (windmill-api.md §4.3).
+"""Windmill folders (docs/windmill-api.md §4.3).
 
 Identity: ``workspace`` and ``name`` (letters, digits and ``_`` only: Windmill refuses hyphens).
 ``summary``, ``owners`` and ``extra_perms`` update in place, in one call: Windmill replaces the whole

@@ -1,4 +1,4 @@
-"""Windmill groups (windmill-api.md §4.2).
+"""Windmill groups (docs/windmill-api.md §4.2).
 
 Identity: ``workspace`` and ``name``. ``summary`` and ``members`` (workspace usernames) change in
 place: membership changes add and remove only the users that differ. Windmill accepts any username

@@ -1,4 +1,4 @@
-"""Members of a Windmill workspace (windmill-api.md §4.1).
+"""Members of a Windmill workspace (docs/windmill-api.md §4.1).
 
 Identity: ``workspace`` and ``email`` (lowercase: Windmill lowercases emails). ``role`` (``admin``,
 ``developer`` or ``operator``) updates in place. The email does not need to be an instance user

@@ -1,7 +1,7 @@
 """Guard against a variable and a resource declared at the same path of one workspace.
 
 Windmill deletes the resource at a variable's path when the variable is deleted, and the reverse
-(windmill-api.md §5, §6), so two Pulumi resources at one path would destroy each other's object.
+(docs/windmill-api.md §5, §6), so two Pulumi resources at one path would destroy each other's object.
 Each Variable and Resource claims its path when it is constructed; the second claim of a path
 by the other kind fails at preview. Claims are kept per program run (keyed by the root Stack
 resource), so several runs in one process, as in tests, do not see each other's claims.

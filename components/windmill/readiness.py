@@ -3,12 +3,12 @@
 Windmill API resources (workspaces, tokens, ...) must not be created before the server they talk to
 is up. Container health checks only prove that the server answers *inside* the Docker network; the
 gate proves it at the URL this program will actually use (through Caddy, a tunnel or a domain), and
-reports the version it found (``CE v1.819.0``; windmill-api.md §10). One good answer is not
+reports the version it found (``CE v1.819.0``; docs/windmill-api.md §10). One good answer is not
 enough: a server that is still restarting, or a load balancer with one healthy and one dying
 backend, answers 200 and then fails the first resource. The gate needs ``healthy_answers``
 consecutive healthy answers (3 by default), and any bad answer starts the count again.
 
-Rules this module follows (pulumi-notes.md §3-§5, §8):
+Rules this module follows (docs/pulumi-notes.md §3-§5, §8):
 
 * the provider holds no state at all: httpx is imported and its client built inside each call, so
   the pickled provider is tiny and never drags an SSLContext into state;

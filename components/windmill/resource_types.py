@@ -1,4 +1,4 @@
-"""Custom Windmill resource types (windmill-api.md §6).
+"""Custom Windmill resource types (docs/windmill-api.md §6).
 
 Identity: ``workspace`` and ``name``. ``schema`` (a JSON Schema object) and ``description``
 update in place in one call.

@@ -1,4 +1,4 @@
-"""Windmill resources (windmill-api.md §6).
+"""Windmill resources (docs/windmill-api.md §6).
 
 Identity: ``workspace`` and ``path``. ``value`` (any JSON), ``description`` and ``resource_type``
 update in place in one call: a type change goes through ``create?update_if_exists=true``, the

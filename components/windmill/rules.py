@@ -6,7 +6,7 @@ validators; the config layer (``components/config/``) checks stack config agains
 so a bad id or path fails at load time naming its config key, before any resource is declared.
 
 This module imports nothing but the standard library, so anything may import it. Sources are
-Windmill's own constraints (windmill-api.md: §3 workspaces, §4 folders, groups and members,
+Windmill's own constraints (docs/windmill-api.md: §3 workspaces, §4 folders, groups and members,
 §5 variables, §6 resources).
 """
 

@@ -259,7 +259,7 @@ class DeclaredProvider(ResourceProvider):
     """``check`` and ``diff`` of a dynamic provider, from its class's ``declaration``."""
 
     # The blob is tiny and holds no secret; keeping it plain avoids an encryption round trip
-    # per resource (pulumi-notes.md §7, #15538).
+    # per resource (docs/pulumi-notes.md §7, #15538).
     serialize_as_secret_always = False
 
     declaration: ClassVar[Declaration]

@@ -1,4 +1,4 @@
-"""Windmill API tokens (windmill-api.md §2.3).
+"""Windmill API tokens (docs/windmill-api.md §2.3).
 
 A token belongs to the user whose API token the provider runs with. Inputs: ``label``, optional
 ``workspace`` (the token then works only on that workspace's routes), ``scopes`` and

@@ -1,4 +1,4 @@
-"""Windmill variables and secrets (windmill-api.md §5).
+"""Windmill variables and secrets (docs/windmill-api.md §5).
 
 Identity: ``workspace`` and ``path`` (``u/…``, ``f/…`` or ``g/…``). ``value``, ``is_secret`` and
 ``description`` update in place in one call (changing ``is_secret`` always sends the value too, as

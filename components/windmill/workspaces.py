@@ -1,4 +1,4 @@
-"""Windmill workspaces (windmill-api.md §3).
+"""Windmill workspaces (docs/windmill-api.md §3).
 
 Identity: ``workspace_id`` (a change replaces the workspace). ``name`` and ``color`` update in
 place. ``deletion_mode`` decides what ``pulumi destroy`` does: ``archive`` (default) keeps every

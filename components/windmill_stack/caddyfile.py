@@ -22,7 +22,7 @@ def render_caddyfile(args: WindmillStackArgs) -> str:
     Pure function of the config, uploaded into the Caddy container (no host file involved).
     Caddy listens on its container ports (80, 443 with a domain, 25 for SMTP); which host address
     and port they are published on is the container's business, so no ``bind`` directive is
-    needed (an empty ``bind {$ADDRESS}`` made Caddy >= 2.9 drop the site; windmill-api.md §11.3).
+    needed (an empty ``bind {$ADDRESS}`` made Caddy >= 2.9 drop the site; docs/windmill-api.md §11.3).
     """
     lines = [CADDYFILE_HEADER]
     if args.caddy.smtp_port is not None:

@@ -1,6 +1,6 @@
 """The Docker-hosted Windmill stack: Windmill's own docker-compose deployment, minus its weak points.
 
-Topology (windmill-api.md §11): Postgres, N servers, worker groups (``default``, ``native`` and any
+Topology (docs/windmill-api.md §11): Postgres, N servers, worker groups (``default``, ``native`` and any
 extra group), the windmill-extra language server and a Caddy reverse proxy, on one private network.
 What differs from the upstream compose file, and why:
 
@@ -194,7 +194,7 @@ class WindmillStack(pulumi.ComponentResource):
 
     def _bootstrap_token(self) -> None:
         # A fresh instance has no API token yet. Windmill accepts SUPERADMIN_SECRET as the bearer of
-        # a virtual superadmin (windmill-api.md §2.2), so one `pulumi up` can create the instance and
+        # a virtual superadmin (docs/windmill-api.md §2.2), so one `pulumi up` can create the instance and
         # its workspaces; an operator's own windmillToken takes precedence when set.
         self.superadmin_secret = (
             random.RandomPassword(

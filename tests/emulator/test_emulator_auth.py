@@ -1,4 +1,4 @@
-"""Authentication, login and API tokens (windmill-api.md §2)."""
+"""Authentication, login and API tokens (docs/windmill-api.md §2)."""
 
 from __future__ import annotations
 

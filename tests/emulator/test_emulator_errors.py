@@ -1,4 +1,4 @@
-"""Error format and the axum extractor errors (windmill-api.md §9, §15 item 1)."""
+"""Error format and the axum extractor errors (docs/windmill-api.md §9, §15 item 1)."""
 
 from __future__ import annotations
 

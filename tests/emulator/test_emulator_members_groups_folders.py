@@ -1,4 +1,4 @@
-"""Members (windmill-api.md §4.1), groups (§4.2) and folders (§4.3)."""
+"""Members (docs/windmill-api.md §4.1), groups (§4.2) and folders (§4.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Resources and resource types (windmill-api.md §6)."""
+"""Resources and resource types (docs/windmill-api.md §6)."""
 
 from __future__ import annotations
 

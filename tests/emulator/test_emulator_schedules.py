@@ -1,4 +1,4 @@
-"""Schedules (windmill-api.md §7.1)."""
+"""Schedules (docs/windmill-api.md §7.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Variables and secrets (windmill-api.md §5)."""
+"""Variables and secrets (docs/windmill-api.md §5)."""
 
 from __future__ import annotations
 

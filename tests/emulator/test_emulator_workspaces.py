@@ -1,4 +1,4 @@
-"""Workspaces (windmill-api.md §3) and workspace settings (§8)."""
+"""Workspaces (docs/windmill-api.md §3) and workspace settings (§8)."""
 
 from __future__ import annotations
 

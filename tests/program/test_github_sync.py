@@ -410,7 +410,7 @@ def declare_all(recorder: Recorder) -> None:
                 github_token=GITHUB_TOKEN,
             )
 
-    # The decorator waits for every registration, so assertions run after it (pulumi-notes §14.2).
+    # The decorator waits for every registration, so assertions run after it (docs/pulumi-notes.md §14.2).
     run()
 
 
