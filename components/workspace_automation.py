@@ -46,10 +46,11 @@ class WorkspaceAutomation(pulumi.ComponentResource):
     ) -> None:
         super().__init__("homeops:windmill:WorkspaceAutomation", name, None, opts)
         self._name, self._args, self._connection = name, args, connection
+        adopt = True if args.adopt else None  # workspace.adopt extends to its schedules and settings
         self.schedules = {
             spec.path: Schedule(
                 f"{name}-schedule-{spec.path}",
-                ScheduleArgs(workspace=args.id, **spec.provider_inputs()),
+                ScheduleArgs(workspace=args.id, **spec.provider_inputs(), adopt=adopt),
                 # Created in the schedule's folder (its path); waits for the workspace and that folder.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[
                     workspace.workspace, *(f for n, f in workspace.folders.items() if spec.path.startswith(f"f/{n}/"))
@@ -63,7 +64,7 @@ class WorkspaceAutomation(pulumi.ComponentResource):
             inputs["error_handler"] = dict(error_handler)
         self.settings = (
             WorkspaceSettings(
-                f"{name}-settings", WorkspaceSettingsArgs(workspace=args.id, edition=edition, **inputs),
+                f"{name}-settings", WorkspaceSettingsArgs(workspace=args.id, edition=edition, **inputs, adopt=adopt),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[workspace.workspace, *after]),
                 connection=connection,
             )
