@@ -11,6 +11,8 @@ One program, two kinds of stack (docs/architecture.md):
 Every stack also declares its GitHub sync workflow when a repository is configured.
 """
 
+import datetime as dt
+
 import pulumi
 
 from components.config.github_sync import explain_disabled
@@ -20,6 +22,7 @@ from components.github_sync import GitHubSync
 from components.naming import renamed_from
 from components.platform_link import PlatformLink
 from components.windmill.base import Connection
+from components.windmill.readiness import ReadinessGate
 from components.windmill_kubernetes import WindmillKubernetes
 from components.windmill_stack import WindmillStack
 from components.workspace import WindmillWorkspace
@@ -75,11 +78,16 @@ connection = Connection(
     connect_timeout_seconds=settings.connection.connect_timeout_seconds,
     read_timeout_seconds=settings.connection.read_timeout_seconds,
 )
+if not ready_after:
+    # No Windmill of this stack's own to wait for (a domain stack, or an instance run elsewhere): the
+    # same gate, at the URL this stack calls, so a restarting server fails no resource.
+    ready_after = [ReadinessGate("windmill-ready", url=url)]
 
 # Components are named by the stack's concern (its domain, or platform), which never changes, so a
 # workspace id change replaces what it must under the same names; earlier releases named them after
 # the workspace id (components/naming.py).
 concern = settings.domain or "platform"
+sync_token = settings.github_sync.token if settings.github_sync is not None else None
 workspace = WindmillWorkspace(
     concern,
     settings.workspace,
@@ -88,6 +96,9 @@ workspace = WindmillWorkspace(
     base_url=public_url,
     ready_after=ready_after,
     sync_token_label=f"github-sync {settings.workspace.id}" if settings.mints_sync_token else None,
+    # Least privilege, and an expiry the first `up` of each rotation window moves forward (docs/github-sync.md).
+    sync_token_scopes=sync_token.scopes if sync_token else None,
+    sync_token_expiration=sync_token.expiration(dt.datetime.now(dt.UTC)) if sync_token else None,
     opts=renamed_from(settings.workspace.id, concern),
 )
 

@@ -9,7 +9,8 @@ with pulumi-github so that a new domain gets its workflow and secrets from its s
   manages (variables, secrets, resources, folders);
 * Actions variables for the Windmill URL and workspace id and an Actions secret for the
   workspace token, named with the domain's suffix (``WMILL_TOKEN_FINANCIAL``);
-* optionally a GitHub environment with required reviewers that holds the token.
+* a GitHub environment that holds the token (on by default, deployable from protected branches
+  only, optionally with required reviewers), and a job that runs only on the sync branch.
 
 The document builders (:func:`build_workflow`, :func:`build_wmill_yaml`) are pure functions so the
 tests can parse and validate their output without Pulumi. The ``githubSync`` config and its Args
@@ -19,7 +20,7 @@ live in :mod:`components.config.github_sync`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +60,14 @@ ACTION_PINS: dict[str, ActionPin] = {
 
 # Commits that Windmill's own Git Sync makes start with this; pushing them back would loop.
 WINDMILL_COMMIT_PREFIX = "[WM]"
-SKIP_WINDMILL_COMMITS = f"${{{{ !startsWith(github.event.head_commit.message, '{WINDMILL_COMMIT_PREFIX}') }}}}"
+SKIP_WINDMILL_COMMITS = f"!startsWith(github.event.head_commit.message, '{WINDMILL_COMMIT_PREFIX}')"
+
+
+def job_condition(branch: str) -> str:
+    """The sync job's ``if:``: only on the sync branch (a ``workflow_dispatch`` from any other
+    branch is skipped, so unmerged code never runs with the token), and never for Windmill's own
+    commits. ``branch`` passed the config's branch-name pattern, so it cannot break the quotes."""
+    return f"${{{{ github.ref == 'refs/heads/{branch}' && {SKIP_WINDMILL_COMMITS} }}}}"
 
 # The three opt-outs keep the sync prune away from what Pulumi owns (windmill-labs/windmill#10842).
 SYNC_PUSH_FLAGS = ("--yes", "--skip-variables", "--skip-secrets", "--skip-resources")
@@ -76,8 +84,9 @@ def build_workflow(args: GitHubSyncArgs) -> dict[str, Any]:
     pins = ACTION_PINS
     job: dict[str, Any] = {
         "name": f"wmill sync push ({args.workspace_id})",
-        # Windmill's Git Sync commits its own UI deploys; pushing them back would loop.
-        "if": SKIP_WINDMILL_COMMITS,
+        # The sync branch only; and Windmill's Git Sync commits its own UI deploys, which pushed
+        # back would loop.
+        "if": job_condition(args.branch),
         "runs-on": args.runs_on[0] if len(args.runs_on) == 1 else list(args.runs_on),
     }
     if args.environment is not None:
@@ -143,7 +152,7 @@ def build_workflow(args: GitHubSyncArgs) -> dict[str, Any]:
     }
 
 
-def build_wmill_yaml() -> dict[str, Any]:
+def build_wmill_yaml(excludes: Sequence[str] = ()) -> dict[str, Any]:
     """``wmill.yaml`` with every sync option explicit.
 
     CLI versions disagree on the defaults of absent keys, so nothing is left to them. Variables,
@@ -160,7 +169,7 @@ def build_wmill_yaml() -> dict[str, Any]:
     return {
         "defaultTs": "bun",
         "includes": ["f/**"],
-        "excludes": [],
+        "excludes": list(excludes),
         "skipVariables": True,
         "skipSecrets": True,
         "skipResources": True,
@@ -211,7 +220,7 @@ def render_workflow(args: GitHubSyncArgs) -> str:
 
 def render_wmill_yaml(args: GitHubSyncArgs) -> str:
     """The ``wmill.yaml`` file text."""
-    return _managed_header(args, "Sync scope of wmill sync push.") + _dump(build_wmill_yaml())
+    return _managed_header(args, "Sync scope of wmill sync push.") + _dump(build_wmill_yaml(args.excludes))
 
 
 # --------------------------------------------------------------------------------------------

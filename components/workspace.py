@@ -30,7 +30,8 @@ class WindmillWorkspace(pulumi.ComponentResource):
 
     ``ready_after`` lists resources that must exist before the first API call (the platform
     stack's readiness gate). ``sync_token_label`` mints an API token limited to this workspace for
-    its GitHub sync workflow (``sync_token``, a secret).
+    its GitHub sync workflow (``sync_token``, a secret), with ``sync_token_scopes`` and
+    ``sync_token_expiration`` (a change of either replaces it: that is how it rotates).
 
     Outputs: ``workspace_id``, ``url`` (the workspace in the Windmill UI), ``folder_paths``,
     ``variable_paths`` and ``resource_paths``. No registered output carries a secret value.
@@ -52,6 +53,8 @@ class WindmillWorkspace(pulumi.ComponentResource):
         base_url: pulumi.Input[str],
         ready_after: Sequence[pulumi.Resource] = (),
         sync_token_label: str | None = None,
+        sync_token_scopes: Sequence[str] | None = None,
+        sync_token_expiration: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("homeops:windmill:WindmillWorkspace", name, None, opts)
@@ -78,7 +81,7 @@ class WindmillWorkspace(pulumi.ComponentResource):
         self.resource_types = self._resource_types()
         self.variables = self._variables(secrets)
         self.resources = self._resources()
-        self.sync_token = self._sync_token(sync_token_label)
+        self.sync_token = self._sync_token(sync_token_label, sync_token_scopes, sync_token_expiration)
         self._register(base_url)
 
     def _inside(self, *also: pulumi.Resource) -> pulumi.ResourceOptions:
@@ -166,11 +169,15 @@ class WindmillWorkspace(pulumi.ComponentResource):
         # $res: references need no ordering: Windmill resolves them when a job reads the resource.
         return resources
 
-    def _sync_token(self, label: str | None) -> pulumi.Output[str] | None:
+    def _sync_token(
+        self, label: str | None, scopes: Sequence[str] | None, expiration: str | None
+    ) -> pulumi.Output[str] | None:
         if label is None:
             return None
         token = Token(
-            f"{self._name}-sync-token", TokenArgs(label=label, workspace=self._args.id),
+            f"{self._name}-sync-token",
+            TokenArgs(label=label, workspace=self._args.id, scopes=list(scopes) if scopes else None,
+                      expiration=expiration),
             opts=self._inside(), connection=self._connection,
         )
         return pulumi.Output.secret(token.token)

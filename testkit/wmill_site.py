@@ -2,17 +2,20 @@
 
 The workspace, a folder, a secret, a variable, a resource and the workflow's token are created by
 the project's own dynamic providers (check, then create, as the engine calls them), and the
-GitHubSync Args are those of the committed platform and financial stacks.
+GitHubSync Args are those of the committed platform and financial stacks. The token has the scopes
+and the expiry the stack gives it (``SyncTokenArgs``).
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.config.github_sync import GitHubSyncArgs
+from components.config.github_sync import GitHubSyncArgs, SyncTokenArgs
 from components.windmill.folders import FolderProvider
 from components.windmill.resources import ResourceProvider
 from components.windmill.tokens import TokenProvider
@@ -58,6 +61,18 @@ def _declare(provider: Any, connection: dict[str, str], **inputs: Any) -> dict[s
     return dict(provider.create(checked.inputs).outs)
 
 
+def mint_sync_token(emulator: WindmillEmulator, workspace: str, scopes: Sequence[str] | None = None) -> str:
+    """A token as the stack mints it for the workflow: limited to ``workspace``, with the stack's
+    scopes (or ``scopes``) and the expiry of the current rotation window."""
+    rotation = SyncTokenArgs()
+    connection = {"api_url": emulator.url, "api_token": emulator.admin_token}
+    return str(_declare(
+        TokenProvider(), connection, label=f"github-sync {workspace}", workspace=workspace,
+        scopes=list(rotation.scopes if scopes is None else scopes),
+        expiration=rotation.expiration(dt.datetime.now(dt.UTC)),
+    )["token"])
+
+
 def provision(emulator: WindmillEmulator, workspace: str) -> Site:
     """The workspace, a folder, a secret, a variable, a resource and the sync token."""
     connection = {"api_url": emulator.url, "api_token": emulator.admin_token}
@@ -73,8 +88,7 @@ def provision(emulator: WindmillEmulator, workspace: str) -> Site:
         resource_type="postgresql",
         value={"host": "db", "password": f"$var:{SECRET_PATH}"},
     )
-    token = _declare(TokenProvider(), connection, label=f"github-sync {workspace}", workspace=workspace)["token"]
-    return Site(emulator, workspace, token)
+    return Site(emulator, workspace, mint_sync_token(emulator, workspace))
 
 
 def sync_args(domain: str | None) -> GitHubSyncArgs:

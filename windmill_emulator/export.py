@@ -26,7 +26,7 @@ import zipfile
 from typing import Any
 
 from .flows import ws_flows
-from .framework import Ctx, Response, Router, bad_request, query_bool, require_admin_error
+from .framework import Ctx, Response, Router, bad_request, not_authorized, query_bool, require_admin_error
 from .runnables import FlowRow, ScriptVersion, script_extension
 from .schedules import schedule_json
 from .scripts import deployed_scripts
@@ -245,8 +245,21 @@ def _settings_v2(store: Store, ws: str, is_admin: bool) -> str:
     return json.dumps(out, indent=2, ensure_ascii=False)
 
 
+def _require_variables_read(ctx: Ctx, flags: dict[str, bool]) -> None:
+    """The route needs only ``workspaces:read``; exporting *decrypted* secrets also needs
+    ``variables:read`` of a scoped token (``tarball_workspace`` calls ``check_scopes``, 401
+    ``Not authorized: Required scope: variables:read``; workspaces_export.rs @ 017a82c6)."""
+    if not (flags["plain_secret"] or flags["plain_secrets"]) or flags["skip_secrets"] or flags["skip_variables"]:
+        return
+    token = ctx.user.token
+    scopes = [s for s in (token.scopes or []) if not s.startswith("if_jobs:filter_tags:")] if token else []
+    if scopes and not any(s in ("variables:read", "variables:write") for s in scopes):
+        raise not_authorized("Required scope: variables:read")
+
+
 def tarball(ctx: Ctx) -> Response:
     """GET /api/w/{id}/workspaces/tarball?archive_type=tar|zip&skip_*=…&include_*=…."""
+    _require_variables_read(ctx, _flags(ctx))
     kind = ctx.query.get("archive_type", "tar")
     if kind not in ("tar", "zip"):
         raise bad_request(f"Invalid Archive Type {kind}")

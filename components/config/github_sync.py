@@ -8,6 +8,7 @@ the component and the document builders only read Args.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,8 +39,22 @@ _SEMVER_RE = r"\d+\.\d+\.\d+"
 _NODE_RE = r"\d+(?:\.\d+){0,2}|lts/\*"
 _KEYS = (
     "repository", "owner", "branch", "folder", "workflowFile", "runsOn", "nodeVersion", "cliVersion",
-    "environment", "overwriteWorkflow", "manageWmillYaml", "overwriteWmillYaml",
+    "environment", "overwriteWorkflow", "manageWmillYaml", "overwriteWmillYaml", "token",
 )
+
+# The least privilege the pinned wmill (1.819) accepts for `wmill sync push` with the generated
+# wmill.yaml, found by the real-CLI tier (tests/wmill/test_cli_token.py) against Windmill's route
+# scopes (backend/windmill-api-auth/src/scopes.rs): whoami (users:read), the workspace export and
+# its ws-specific list (workspaces:read), and writing scripts and flows (write includes read).
+# Everything else the CLI asks for (folders, the file-resource map, job lists) it does without.
+# No variables, resources or jobs scope: the token can neither read a secret nor run anything.
+SYNC_TOKEN_SCOPES = ("users:read", "workspaces:read", "scripts:write", "flows:write")
+SCOPE_PATTERN = r"[a-z_]+:(read|write|run)(:[^\s:]+){0,2}"
+DEFAULT_TOKEN_LIFETIME_DAYS = 90
+DEFAULT_ROTATE_AFTER_DAYS = 60
+MAX_TOKEN_LIFETIME_DAYS = 366
+# Rotation windows are counted from this day, so every run in one window computes the same expiry.
+ROTATION_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
 def secret_suffix(domain: str | None) -> str:
@@ -81,18 +96,53 @@ def explain_disabled(key_prefix: str = DEFAULT_KEY_PREFIX) -> str:
     )
 
 
+def default_environment_name(domain: str | None) -> str:
+    """``windmill-sync`` for the platform, ``windmill-sync-<domain>`` for a domain."""
+    return "windmill-sync" if domain is None else f"windmill-sync-{domain}"
+
+
 @dataclass(frozen=True)
 class EnvironmentArgs:
     """A GitHub environment that holds the workspace token and gates the sync job.
 
-    Reviewers are numeric GitHub user and team ids (the API takes ids, not logins).
+    On by default, and by default only protected branches may deploy to it, so the token is
+    out of reach of a workflow run from any other branch. Reviewers are numeric GitHub user and
+    team ids (the API takes ids, not logins).
     """
 
     name: str
     reviewer_users: tuple[int, ...] = ()
     reviewer_teams: tuple[int, ...] = ()
     prevent_self_review: bool = False
-    protected_branches_only: bool = False
+    protected_branches_only: bool = True
+
+
+@dataclass(frozen=True)
+class SyncTokenArgs:
+    """The Windmill token the stack mints for the workflow: its scopes and its rotation.
+
+    The token expires ``lifetime_days`` after the start of its rotation window; windows are
+    ``rotate_after_days`` long, so the first ``pulumi up`` in a new window replaces the token
+    (``rotate_after_days`` < ``lifetime_days``: the old one is still valid then, and a run may
+    come up to ``lifetime_days - rotate_after_days`` days late before the token lapses).
+    """
+
+    scopes: tuple[str, ...] = SYNC_TOKEN_SCOPES
+    lifetime_days: int = DEFAULT_TOKEN_LIFETIME_DAYS
+    rotate_after_days: int = DEFAULT_ROTATE_AFTER_DAYS
+
+    def window_start(self, now: dt.datetime) -> dt.datetime:
+        elapsed = (now - ROTATION_EPOCH).days
+        return ROTATION_EPOCH + dt.timedelta(days=elapsed - elapsed % self.rotate_after_days)
+
+    def expiration(self, now: dt.datetime) -> str:
+        """The RFC 3339 expiry of the token valid at ``now`` (the same for a whole window)."""
+        expires = self.window_start(now) + dt.timedelta(days=self.lifetime_days)
+        return expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def rotation_due(self, now: dt.datetime) -> dt.datetime:
+        """When the next window starts, i.e. when ``pulumi up`` replaces the token."""
+        return self.window_start(now) + dt.timedelta(days=self.rotate_after_days)
 
 
 @dataclass(frozen=True)
@@ -117,6 +167,10 @@ class GitHubSyncArgs:
     overwrite_workflow: bool = True
     manage_wmill_yaml: bool = True
     overwrite_wmill_yaml: bool = False
+    token: SyncTokenArgs = SyncTokenArgs()
+    # Paths the sync leaves alone (wmill.yaml excludes): scripts Pulumi deploys, such as a domain's
+    # alert forwarder (components/config/automation.py), which a push would otherwise delete.
+    excludes: tuple[str, ...] = ()
     key_prefix: str = field(default=DEFAULT_KEY_PREFIX, compare=False)
 
     @property
@@ -204,10 +258,11 @@ def _parse(
         folder=folder, workflow_file=workflow_file, node_version=node_version,
         runs_on=check(lambda: _parse_runs_on(section), ()),
         cli_version=check(lambda: _parse_cli_version(section, windmill_version)),
-        environment=_parse_environment(section, problems),
+        environment=_parse_environment(section, problems, domain),
         overwrite_workflow=check(lambda: section.bool("overwriteWorkflow", True)),
         manage_wmill_yaml=check(lambda: section.bool("manageWmillYaml", True)),
         overwrite_wmill_yaml=check(lambda: section.bool("overwriteWmillYaml", False)),
+        token=_parse_token(section, problems),
         key_prefix=key_prefix,
     )
     return args if len(problems) == before else None
@@ -250,12 +305,16 @@ def _parse_cli_version(section: Section, windmill_version: str) -> str:
     return derived
 
 
-def _parse_environment(parent: Section, problems: Problems) -> EnvironmentArgs | None:
+def _parse_environment(parent: Section, problems: Problems, domain: str | None) -> EnvironmentArgs | None:
+    """The environment (on by default, named after the workspace); None with ``enabled: false``."""
     section = problems.check(lambda: parent.section("environment"))
-    if section is None or not section.data:
+    if section is None:
         return None
     check = problems.check
-    check(lambda: section.reject_unknown(("name", "reviewers", "preventSelfReview", "protectedBranchesOnly")))
+    check(lambda: section.reject_unknown(
+        ("enabled", "name", "reviewers", "preventSelfReview", "protectedBranchesOnly")))
+    if not check(lambda: section.bool("enabled", True), True):
+        return None
     reviewers = check(lambda: section.section("reviewers"), Section({}, section.key("reviewers")))
     check(lambda: reviewers.reject_unknown(("users", "teams")))
 
@@ -267,9 +326,35 @@ def _parse_environment(parent: Section, problems: Problems) -> EnvironmentArgs |
 
     return EnvironmentArgs(
         name=check(lambda: section.str(
-            "name", pattern=r"[A-Za-z0-9._ -]{1,255}", pattern_help="must be a GitHub environment name")),
+            "name", default_environment_name(domain), pattern=r"[A-Za-z0-9._ -]{1,255}",
+            pattern_help="must be a GitHub environment name")),
         reviewer_users=check(lambda: ids("users"), ()),
         reviewer_teams=check(lambda: ids("teams"), ()),
         prevent_self_review=check(lambda: section.bool("preventSelfReview", False)),
-        protected_branches_only=check(lambda: section.bool("protectedBranchesOnly", False)),
+        protected_branches_only=check(lambda: section.bool("protectedBranchesOnly", True)),
+    )
+
+
+def _parse_token(parent: Section, problems: Problems) -> SyncTokenArgs:
+    """``githubSync.token``: extra scopes and the rotation of the token the stack mints."""
+    check = problems.check
+    section = check(lambda: parent.section("token"), Section({}, parent.key("token")))
+    check(lambda: section.reject_unknown(("extraScopes", "lifetimeDays", "rotateAfterDays")))
+    extra = check(lambda: tuple(
+        check_str(f"{section.key('extraScopes')}[{i}]", v, pattern=SCOPE_PATTERN,
+                  pattern_help="must be a Windmill token scope such as apps:write")
+        for i, v in enumerate(section.list("extraScopes", []))
+    ), ())
+    lifetime = check(lambda: section.int(
+        "lifetimeDays", DEFAULT_TOKEN_LIFETIME_DAYS, minimum=2, maximum=MAX_TOKEN_LIFETIME_DAYS),
+        DEFAULT_TOKEN_LIFETIME_DAYS)
+    rotate = check(lambda: section.int("rotateAfterDays", DEFAULT_ROTATE_AFTER_DAYS, minimum=1),
+                   DEFAULT_ROTATE_AFTER_DAYS)
+    if rotate >= lifetime:
+        problems.add(section.key("rotateAfterDays"),
+                     f"must be less than lifetimeDays ({lifetime}): the token must be replaced before it expires, "
+                     f"got {rotate}")
+    return SyncTokenArgs(
+        scopes=tuple(dict.fromkeys((*SYNC_TOKEN_SCOPES, *extra))), lifetime_days=lifetime,
+        rotate_after_days=min(rotate, lifetime - 1),
     )

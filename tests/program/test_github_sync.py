@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -79,7 +80,8 @@ def test_platform_defaults() -> None:
     assert args.runs_on == ("ubuntu-latest",)
     # The image tag's "v" is not part of an npm version.
     assert args.cli_version == "1.819.0"
-    assert args.environment is None
+    # The token lives in an environment only protected branches may deploy to, unless opted out.
+    assert args.environment == sync_config.EnvironmentArgs(name="windmill-sync", protected_branches_only=True)
     assert args.overwrite_wmill_yaml is False
     assert args.manage_wmill_yaml is True
 
@@ -88,6 +90,7 @@ def test_domain_defaults_and_overrides() -> None:
     media = parse({"repository": "HomeOps", "owner": "o"}, domain="media")
     assert media.folder == "subprojects/media/windmill"
     assert media.workflow_path == ".github/workflows/media-sync.yml"
+    assert media.environment == sync_config.EnvironmentArgs(name="windmill-sync-media")
     financial = args_for("financial")
     assert financial.folder == "subprojects/financial-tracker/windmill"
     assert financial.workflow_path == ".github/workflows/financial-sync.yml"
@@ -159,9 +162,39 @@ def test_full_config() -> None:
         ),
         ({"repository": "HomeOps", "owner": "o", "environment": {}}, WINDMILL_VERSION, None),
         (
-            {"repository": "HomeOps", "owner": "o", "environment": {"reviewers": {}}},
+            {"repository": "HomeOps", "owner": "o", "environment": {"name": "a/b"}},
             WINDMILL_VERSION,
             "githubSync.environment.name",
+        ),
+        (
+            {"repository": "HomeOps", "owner": "o", "environment": {"enabled": "False "}},
+            WINDMILL_VERSION,
+            None,
+        ),
+        (
+            {"repository": "HomeOps", "owner": "o", "environment": {"enabled": "no"}},
+            WINDMILL_VERSION,
+            "githubSync.environment.enabled",
+        ),
+        (
+            {"repository": "HomeOps", "owner": "o", "token": {"rotateAfterDays": 90}},
+            WINDMILL_VERSION,
+            "githubSync.token.rotateAfterDays",
+        ),
+        (
+            {"repository": "HomeOps", "owner": "o", "token": {"lifetimeDays": 1000}},
+            WINDMILL_VERSION,
+            "githubSync.token.lifetimeDays",
+        ),
+        (
+            {"repository": "HomeOps", "owner": "o", "token": {"extraScopes": ["everything"]}},
+            WINDMILL_VERSION,
+            "githubSync.token.extraScopes[0]",
+        ),
+        (
+            {"repository": "HomeOps", "owner": "o", "token": {"scopes": ["apps:write"]}},
+            WINDMILL_VERSION,
+            "githubSync.token.scopes",
         ),
         (
             {"repository": "HomeOps", "owner": "o", "environment": {"name": "w", "reviewers": {"users": ["me"]}}},
@@ -181,8 +214,9 @@ def test_full_config() -> None:
 )
 def test_config_errors_name_the_key(data: dict[str, Any], version: str, key: str | None) -> None:
     if key is None:
-        # An empty environment object is the same as none, not an error.
-        assert parse(data, version=version).environment is None
+        # An empty environment object is the default environment; enabled false (any case) is none.
+        expected = None if data["environment"] else sync_config.EnvironmentArgs(name="windmill-sync")
+        assert parse(data, version=version).environment == expected
         return
     with pytest.raises(ConfigErrors) as error:
         parse(data, version=version)
@@ -259,9 +293,12 @@ def test_workflow_structure(name: str) -> None:
     }
     assert set(wf["jobs"]) == {"sync"}
     job = wf["jobs"]["sync"]
-    assert job["if"] == "${{ !startsWith(github.event.head_commit.message, '[WM]') }}"
+    # Only on the sync branch (a manual run from any other branch is skipped), never for [WM] commits.
+    assert job["if"] == (
+        "${{ github.ref == 'refs/heads/main' && !startsWith(github.event.head_commit.message, '[WM]') }}"
+    )
     assert job["runs-on"] == "ubuntu-latest"
-    assert "environment" not in job
+    assert job["environment"] == sync_config.default_environment_name(args.domain)
 
     # Least privilege: nothing at the top, read-only contents for the one job.
     assert wf["permissions"] == {}
@@ -314,6 +351,7 @@ def test_workflow_with_environment_and_self_hosted_runner() -> None:
     wf = load_workflow(gs.render_workflow(args))
     job = wf["jobs"]["sync"]
     assert wf["on"]["push"]["branches"] == ["trunk"]
+    assert job["if"].startswith("${{ github.ref == 'refs/heads/trunk' && ")
     assert job["runs-on"] == ["self-hosted", "homelab"]
     assert job["environment"] == "windmill-financial"
     assert job["steps"][2]["run"] == "npm install --global windmill-cli@1.650.2"
@@ -442,9 +480,12 @@ def test_resources_per_workspace(mocks: Recorder) -> None:
         assert ws == {"repository": "HomeOps", "variableName": f"WMILL_WORKSPACE{suffix}", "value": workspace}
 
         token = mocks.named(f"{name}-token")
-        assert token.typ == "github:index/actionsSecret:ActionsSecret"
+        assert token.typ == "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
+        assert token.inputs["environment"] == sync_config.default_environment_name(domain)
         assert token.inputs["secretName"] == f"WMILL_TOKEN{suffix}"
         assert token.inputs["repository"] == "HomeOps"
+        environment = mocks.named(f"{name}-environment").inputs
+        assert environment["deploymentBranchPolicy"] == {"protectedBranches": True, "customBranchPolicies": False}
         assert secret_value(token.inputs["value"]) == WORKSPACE_TOKENS[name]
         # Only the non-deprecated argument is used.
         assert not {"plaintextValue", "encryptedValue", "valueEncrypted"} & set(token.inputs)
@@ -461,8 +502,42 @@ def test_resources_per_workspace(mocks: Recorder) -> None:
 
     assert len(mocks.of_type("repositoryFile:RepositoryFile")) == 6
     assert len(mocks.of_type("actionsVariable:ActionsVariable")) == 6
-    assert len(mocks.of_type("actionsSecret:ActionsSecret")) == 3
+    assert len(mocks.of_type("actionsEnvironmentSecret:ActionsEnvironmentSecret")) == 3
+    assert len(mocks.of_type("repositoryEnvironment:RepositoryEnvironment")) == 3
+    assert mocks.of_type("actionsSecret:ActionsSecret") == []
+
+
+def test_without_an_environment_the_token_is_a_repository_secret(mocks: Recorder) -> None:
+    args = parse({"repository": "HomeOps", "owner": "o", "environment": {"enabled": False}}, domain="media")
+
+    @pulumi.runtime.test
+    def run() -> None:
+        gs.GitHubSync("media", args, windmill_url=WINDMILL_URL, workspace_token="t", github_token=GITHUB_TOKEN)
+
+    run()
+    assert mocks.named("media-token").typ == "github:index/actionsSecret:ActionsSecret"
     assert mocks.of_type("repositoryEnvironment:RepositoryEnvironment") == []
+    job = load_workflow(mocks.named("media-workflow").inputs["content"])["jobs"]["sync"]
+    assert "environment" not in job and job["if"].startswith("${{ github.ref == 'refs/heads/main'")
+
+
+def test_the_sync_token_has_least_privilege_and_rotates_before_it_expires() -> None:
+    token = parse({"repository": "HomeOps", "owner": "o"}).token
+    assert token.scopes == ("users:read", "workspaces:read", "scripts:write", "flows:write")
+    assert (token.lifetime_days, token.rotate_after_days) == (90, 60)
+    start = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+    expiries = {token.expiration(start + dt.timedelta(days=d)) for d in range(0, 400)}
+    for day in range(0, 400):
+        now = start + dt.timedelta(days=day)
+        expires = dt.datetime.fromisoformat(token.expiration(now).replace("Z", "+00:00"))
+        # Valid now, and replaced (a new window, a new expiry) at least 30 days before it lapses.
+        assert expires - token.rotation_due(now) == dt.timedelta(days=30)
+        assert expires > now + dt.timedelta(days=30)
+    # One expiry per 60-day window: a no-change preview inside a window stays a no-change preview.
+    assert 6 <= len(expiries) <= 8
+    custom = parse({"repository": "HomeOps", "owner": "o",
+                    "token": {"extraScopes": ["apps:write"], "lifetimeDays": 30, "rotateAfterDays": 7}}).token
+    assert custom.scopes[-1] == "apps:write" and custom.rotate_after_days == 7
 
 
 def test_explicit_provider_with_owner_and_secret_token(mocks: Recorder) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -97,8 +98,13 @@ def test_financial_stack_reads_the_platform_stack_and_declares_its_domain() -> N
     link = env.one("homeops:windmill:PlatformLink", "platform-link")
     assert env.one(WS, "financial-workspace").plain_inputs["workspace_id"] == "homeops-financial"
     # Every Windmill resource talks to the platform's instance with the platform's token.
+    # A domain stack runs no Windmill, but waits for the platform's like the platform does (issue 10).
+    gate = env.one("pulumi-python:dynamic/windmill:ReadinessGate", "windmill-ready")
+    assert gate.plain_inputs["url"] == PLATFORM_OUTPUTS["windmillApiUrl"]
+    assert gate.plain_inputs["healthy_answers"] == 3
+    assert gate.urn in env.one(WS, "financial-workspace").dependencies
     for registration in env.registrations:
-        if registration.typ.startswith("pulumi-python:dynamic/windmill"):
+        if registration.typ.startswith("pulumi-python:dynamic/windmill") and registration is not gate:
             assert registration.parent in (component.urn, link.urn)
             assert registration.plain_inputs["api_url"] == PLATFORM_OUTPUTS["windmillUrl"]
             assert unwrap_secrets(registration.inputs["api_token"]) == PLATFORM_OUTPUTS["windmillToken"]
@@ -274,7 +280,8 @@ def test_a_variable_and_a_resource_at_one_path_are_refused_even_without_the_comp
 
 
 TOKEN = "pulumi-python:dynamic/windmill:Token"
-ACTIONS_SECRET = "github:index/actionsSecret:ActionsSecret"
+# The sync token lives in the sync environment by default (githubSync.environment).
+ACTIONS_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
 
 
 def test_without_wmill_sync_token_the_workspace_mints_one_for_its_sync_workflow() -> None:
@@ -286,6 +293,10 @@ def test_without_wmill_sync_token_the_workspace_mints_one_for_its_sync_workflow(
     assert token.parent == component.urn
     assert token.plain_inputs["label"] == "github-sync homeops-financial"
     assert token.plain_inputs["workspace"] == "homeops-financial"  # usable on this workspace only
+    # Least privilege and an expiry (issue 10): no variables, resources or jobs scope.
+    assert token.plain_inputs["scopes"] == ["users:read", "workspaces:read", "scripts:write", "flows:write"]
+    expires = dt.datetime.fromisoformat(token.plain_inputs["expiration"].replace("Z", "+00:00"))
+    assert dt.datetime.now(dt.UTC) + dt.timedelta(days=30) < expires <= dt.datetime.now(dt.UTC) + dt.timedelta(days=90)
     assert run.env.one(WS, "financial-workspace").urn in token.dependencies
     assert "token" in token.additional_secret_outputs
     [secret] = [r for r in run.env.find(ACTIONS_SECRET) if r.plain_inputs["secretName"] == "WMILL_TOKEN_FINANCIAL"]

@@ -8,9 +8,23 @@ global ``GET /api/users/whoami`` (401 for this token) and falls back to the work
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
-from testkit.wmill_site import FIXTURES, FOLDER, provision, runner_for, sync_args
+import httpx
+import pytest
+
+from components.config.github_sync import SYNC_TOKEN_SCOPES, SyncTokenArgs
+from testkit.wmill_site import (
+    FIXTURES,
+    FOLDER,
+    RESOURCE_PATH,
+    SECRET_PATH,
+    mint_sync_token,
+    provision,
+    runner_for,
+    sync_args,
+)
 from testkit.wmill_workflow import WorkflowRunner
 from windmill_emulator import WindmillEmulator
 from windmill_emulator.testing import api, make_member
@@ -44,11 +58,14 @@ def test_the_minted_token_syncs_and_lists_but_reaches_no_global_route(
     for command, expected in (
         ("wmill script list", "f/ops/hello"),
         ("wmill flow list", "f/ops/daily"),
-        ("wmill trigger list", "Kind"),
-        ("wmill job list", "No jobs found"),
     ):
         listed = runner.run_command(command, f"{command} {_flags(runner)}", step)
         assert listed.returncode == 0 and expected in listed.output, listed.output
+    # Outside its scopes: variables, resources and jobs are not the sync's business.
+    for command in ("wmill variable list", "wmill resource list", "wmill job list"):
+        refused = runner.run_command(command, f"{command} {_flags(runner)}", step)
+        assert refused.returncode != 0, refused.output
+        assert any(r.status == 401 for r in refused.requests), refused.output
 
     # Listing the instance's users is a global, superadmin route: not for a workspace token.
     users = runner.run_command("wmill user", f"wmill user {_flags(runner)}", step)
@@ -83,3 +100,65 @@ def test_a_non_admin_deploy_token_needs_the_folder_meta_files(
     assert pushed.returncode == 0, pushed.output
     writes = sorted(r.path.rsplit("/", 2)[-2] + "/" + r.path.rsplit("/", 1)[-1] for r in pushed.mutating)
     assert writes == ["flows/create", "scripts/create"]  # the folder itself is not pushed (skipFolders)
+
+
+def _api(emulator: WindmillEmulator, token: str) -> httpx.Client:
+    return httpx.Client(base_url=f"{emulator.url}/api", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_the_minted_token_cannot_read_a_secret_export_it_or_run_anything(emulator: WindmillEmulator) -> None:
+    """Issue 10: a full-admin sync token returned the Alpaca secret in plain text. This one is refused
+    on every route that could reveal a secret or run code."""
+    args = sync_args("financial")
+    site = provision(emulator, args.workspace_id)
+    ws = site.workspace
+    with _api(emulator, site.token) as client:
+        secret = client.get(f"/w/{ws}/variables/get/{SECRET_PATH}")
+        assert secret.status_code == 401 and "Required scope: variables:read" in secret.text
+        assert "s3cret" not in secret.text
+        assert client.get(f"/w/{ws}/variables/get_value/{SECRET_PATH}").status_code == 401
+        assert client.get(f"/w/{ws}/variables/list").status_code == 401
+        assert client.get(f"/w/{ws}/resources/get_value_interpolated/{RESOURCE_PATH}").status_code == 401
+        plain = client.get(f"/w/{ws}/workspaces/tarball", params={"plain_secret": "true"})
+        assert plain.status_code == 401 and "variables:read" in plain.text
+        run = client.post(f"/w/{ws}/jobs/run/p/f/{FOLDER}/hello", json={})
+        assert run.status_code == 401 and "jobs:run" in run.text
+        assert client.post(f"/w/{ws}/variables/create", json={"path": "f/ops/x", "value": "v"}).status_code == 401
+        # ... while what the sync needs answers.
+        assert client.get(f"/w/{ws}/users/whoami").status_code == 200
+        export = client.get(f"/w/{ws}/workspaces/tarball", params={"skip_secrets": "true"})
+        assert export.status_code == 200
+    assert not [e for e in emulator.audit if e["operation"] == "variables.decrypt_secret"]
+
+
+def test_the_minted_token_expires_within_the_rotation_rule(emulator: WindmillEmulator) -> None:
+    site = provision(emulator, sync_args(None).workspace_id)
+    row = emulator.store.tokens[site.token]
+    assert sorted(row.scopes or []) == sorted(SYNC_TOKEN_SCOPES)
+    assert row.workspace_id == site.workspace
+    now = dt.datetime.now(dt.UTC)
+    rotation = SyncTokenArgs()
+    assert row.expiration is not None
+    assert rotation.rotation_due(now) + dt.timedelta(days=29) < row.expiration <= now + dt.timedelta(days=90)
+
+
+@pytest.mark.parametrize("missing", SYNC_TOKEN_SCOPES)
+def test_each_scope_of_the_minted_token_is_needed_by_the_pinned_cli(
+    missing: str, wmill: Path, emulator: WindmillEmulator, tmp_path: Path
+) -> None:
+    """Least privilege, checked against the real CLI: the push fails without any one of the four."""
+    args = sync_args(None)
+    site = provision(emulator, args.workspace_id)
+    site.token = mint_sync_token(emulator, site.workspace, [s for s in SYNC_TOKEN_SCOPES if s != missing])
+    runner = runner_for(args, site, wmill, tmp_path / "repo")
+    runner.checkout(FIXTURES / "windmill")
+    step = runner.push_step()
+    push = runner.run_command(step["name"], step["run"], step)
+    assert push.returncode != 0, push.output
+    domain = missing.split(":")[0]
+    assert f"Required scope: {domain}:" in push.output or any(r.status == 401 for r in push.requests), push.output
+    written = [r.path for r in push.mutating if r.status < 400]
+    if domain in ("users", "workspaces"):
+        assert written == []  # refused before anything is pushed
+    else:
+        assert [path for path in written if f"/{domain}/" in path] == []
