@@ -239,18 +239,22 @@ class Connection:
 
     ``url`` and ``token`` may be Outputs (a domain stack reads them from the platform stack
     through a StackReference); the token is always stored as a secret. Timeouts left None take
-    the provider's defaults.
+    the provider's defaults. ``identity`` names the user the token belongs to when the program
+    knows it (first boot's automation user), so tokens minted for the stack follow an owner change.
     """
 
     url: pulumi.Input[str] | None = None
     token: pulumi.Input[str] | None = None
     connect_timeout_seconds: pulumi.Input[float] | None = None
     read_timeout_seconds: pulumi.Input[float] | None = None
+    identity: pulumi.Input[str] | None = None
 
     def props(self) -> dict[str, Any]:
         props: dict[str, Any] = {"api_url": self.url}
         if self.token is not None:
             props["api_token"] = pulumi.Output.secret(self.token)
+        if self.identity is not None:
+            props["api_identity"] = self.identity
         if self.connect_timeout_seconds is not None:
             props["api_connect_timeout_seconds"] = self.connect_timeout_seconds
         if self.read_timeout_seconds is not None:

@@ -140,3 +140,15 @@ class ReadinessTimeout(WindmillError):
 
 class PathConflictError(WindmillError):
     """A variable and a resource were declared at the same workspace path."""
+
+
+class InstanceObjectExistsError(AdoptionRequiredError):
+    """A create found the instance user or instance group already there and ``adopt`` is off."""
+
+
+class FirstBootError(WindmillError):
+    """First boot found no credential that works, or the instance refused what first boot needs."""
+
+
+class EditionLimitError(WindmillError):
+    """The run would exceed a Windmill Community Edition limit, or use an Enterprise-only setting."""

@@ -13,8 +13,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .default_admin import DEFAULT_ADMIN
+from .edition_limits import EDITION_LIMITS
+from .first_boot import FIRST_BOOT
 from .folders import FOLDER
 from .groups import GROUP
+from .instance_groups import INSTANCE_GROUP
+from .instance_settings import INSTANCE_SETTING
+from .instance_users import INSTANCE_USER
 from .members import MEMBER
 from .readiness import READINESS_GATE
 from .resource_types import RESOURCE_TYPE
@@ -22,10 +28,12 @@ from .resources import RESOURCE
 from .schema import CONNECTION_INPUTS, KIND_KEY, Declaration, Field
 from .tokens import TOKEN
 from .variables import VARIABLE
+from .worker_group_configs import WORKER_GROUP_CONFIG
 from .workspaces import WORKSPACE
 
 DECLARATIONS: tuple[Declaration, ...] = (
     WORKSPACE, FOLDER, GROUP, MEMBER, VARIABLE, RESOURCE, RESOURCE_TYPE, TOKEN, READINESS_GATE,
+    FIRST_BOOT, DEFAULT_ADMIN, INSTANCE_USER, INSTANCE_GROUP, INSTANCE_SETTING, WORKER_GROUP_CONFIG, EDITION_LIMITS,
 )
 README = Path(__file__).resolve().parents[2] / "README.md"
 BEGIN = (

@@ -205,3 +205,20 @@ def validate_instance_url(value: Any) -> str | None:
     if value.rstrip("/").endswith("/api"):
         return f"must be the instance root without /api (the client adds it); got {value!r}"
     return None
+
+
+# -- instance-level objects ----------------------------------------------------------------------
+
+# Windmill lowercases instance group names and turns spaces into '_' (groups.rs convert_name), so
+# only the normalized form is accepted: what is declared is what Windmill stores.
+INSTANCE_GROUP_NAME_PATTERN = r"[a-z0-9][a-z0-9_-]{0,49}"
+INSTANCE_GROUP_NAME_RULE = "must be 1 to 50 lowercase letters, digits, '_' or '-', starting with a letter or digit"
+validate_instance_group_name = pattern(INSTANCE_GROUP_NAME_PATTERN, INSTANCE_GROUP_NAME_RULE, ascii_only=True)
+# A global setting's name (the global_settings table's key), e.g. base_url or smtp_settings.
+SETTING_KEY_PATTERN = r"[a-z][a-z0-9_]{0,99}"
+validate_setting_key = pattern(SETTING_KEY_PATTERN, "must be a Windmill global setting name such as base_url",
+                               ascii_only=True)
+# Worker group names as the worker containers' WORKER_GROUP (the ``worker__<name>`` config row).
+WORKER_GROUP_NAME_PATTERN = r"[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?"
+validate_worker_group_name = pattern(WORKER_GROUP_NAME_PATTERN, "must be a lowercase worker group name such as "
+                                     "default, native or reports", ascii_only=True)

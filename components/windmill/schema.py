@@ -150,6 +150,8 @@ CONNECTION_INPUTS = (
           validate=positive_seconds(rules.MAX_TIMEOUT_SECONDS)),
     Field("api_read_timeout_seconds", NUMBER, "read timeout of each call (`windmillReadTimeoutSeconds`)",
           default=rules.DEFAULT_READ_TIMEOUT_SECONDS, validate=positive_seconds(rules.MAX_TIMEOUT_SECONDS)),
+    Field("api_identity", str, "who `api_token` authenticates as, when the program knows (the first-boot "
+          "automation user); a `Token` is replaced when it changes, since a token belongs to its minting user"),
 )
 
 # Adoption (``base.WindmillProvider.create``): a create that finds the object already in Windmill

@@ -13,8 +13,9 @@ lets the provider find its own token again if the create response is lost.
 
 Refresh lists the calling user's tokens: a token deleted in Windmill, or expired, reads as gone
 and the next ``pulumi up`` creates a new one. Archiving a workspace deletes its scoped tokens.
-Reads and deletes only see tokens of the same user, so keep managing a stack with tokens of one
-Windmill user.
+Reads and deletes only see tokens of the same user: when the program says the API token now belongs
+to another user (``api_identity``, set by first boot), the token is replaced, so the new owner
+mints its successor and the old owner's token is deleted with the old owner's credential.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import datetime as dt
 import secrets as random_secrets
 from collections.abc import Mapping
 from typing import Any
+
+from pulumi.dynamic import DiffResult
 
 from . import rules
 from .base import WindmillProvider, WindmillResource
@@ -61,7 +64,8 @@ TOKEN = Declaration(
         "An API token of the user whose token the provider runs with. Every input replaces it (the "
         "targeted servers cannot edit tokens; the new token is created before the old one is deleted). "
         "Refresh lists the calling user's tokens: deleted or expired reads as gone. Archiving a workspace "
-        "deletes its scoped tokens."
+        "deletes its scoped tokens. A new `api_identity` (the program token's owner) replaces it too: the new "
+        "owner mints the successor."
     ),
     inputs=(
         Field("label", str, "what the token is for (at most 100 characters)", required=True, replace_on_change=True,
@@ -88,6 +92,13 @@ class TokenProvider(WindmillProvider):
 
     def object_id(self, outputs: Mapping[str, Any]) -> str:
         return str(outputs["token_prefix"])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        result = super().diff(_id, olds, news)
+        if olds.get("api_identity") != news.get("api_identity"):
+            # A token belongs to the user who minted it: a new owner replaces it (hand-over).
+            return DiffResult(changes=True, replaces=[*result.replaces, "api_identity"], delete_before_replace=False)
+        return result
 
     def create_object(self, client: WindmillClient, inputs: dict[str, Any]) -> dict[str, Any]:
         label = f"{inputs['label']} (pulumi {random_secrets.token_hex(3)})"
