@@ -104,10 +104,12 @@ def _postgres_not_published(args: StackValidationArgs, report: ReportViolation) 
         if not is_postgres(container, stack):
             continue
         ports = container.props.get("ports")
-        if isinstance(ports, list) and ports:
+        if isinstance(ports, list) and ports and not _remote_access(container, ports):
             report(
                 f"Postgres container {container.name} publishes {len(ports)} port(s) on the Docker host. Windmill "
-                f"reaches its database over the stack's private network; remove the ports.",
+                f"reaches its database over the stack's private network; remove the ports (worker groups on other "
+                f"Docker hosts: publish only on a private address, with ssl=on and a pg_hba file, as "
+                f"windmillStack.postgres.remoteAccess does).",
                 container.urn,
             )
         if container.props.get("networkMode") == "host":
@@ -118,9 +120,33 @@ def _postgres_not_published(args: StackValidationArgs, report: ReportViolation) 
             )
 
 
+# Where remote worker groups may reach Postgres (components/config/remote_workers.py): RFC 1918, IPv6
+# unique local and the 100.64/10 range of overlays; never loopback, any-address or public.
+PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10",
+))
+
+
+def _remote_access(container: Item, ports: list[Any]) -> bool:
+    """Postgres published for remote workers: every port on a private address, TLS on, its own pg_hba."""
+    command = strings(container.props.get("command"))
+    if "ssl=on" not in command or not any(c.startswith("hba_file=") for c in command):
+        return False
+    for port in ports:
+        address = port.get("ip") if isinstance(port, dict) else None
+        try:
+            parsed = ipaddress.ip_address(address) if isinstance(address, str) else None
+        except ValueError:
+            parsed = None
+        if parsed is None or not any(parsed in n for n in PRIVATE_NETWORKS if n.version == parsed.version):
+            return False
+    return True
+
+
 POSTGRES_NOT_PUBLISHED = StackValidationPolicy(
     name="postgres-never-published",
-    description="The Postgres container publishes no port on the Docker host and does not use the host network.",
+    description="The Postgres container publishes no port on the Docker host (except, for remote worker groups, on a "
+                "private address with TLS) and does not use the host network.",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_postgres_not_published,
 )
