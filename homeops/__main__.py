@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="copy each secret the stack does not hold yet from Windmill into its encrypted config "
                           "(Pulumi Automation API; the stack must exist)")
     imp.add_argument("--dry-run", action="store_true", help="print the change to the stack file; write nothing")
+    imp.add_argument("--allow-insecure-http", action="store_true",
+                     help="accept a plain http:// URL to another machine (the token then crosses the network "
+                          "unencrypted)")
     return parser
 
 
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     options = ImportOptions(url=args.url, workspace=args.workspace, stack=args.stack,
                             project_dir=args.project_dir.resolve(), copy_secrets=args.copy_secrets,
-                            dry_run=args.dry_run)
+                            dry_run=args.dry_run, allow_insecure_http=args.allow_insecure_http)
     try:
         return run_import(options, token)
     except ImportRefused as refused:

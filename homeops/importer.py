@@ -17,11 +17,13 @@ without creating or rewriting any whose content matches (``components/windmill/b
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -50,6 +52,7 @@ class ImportOptions:
     project_dir: Path
     copy_secrets: bool = False
     dry_run: bool = False
+    allow_insecure_http: bool = False
 
 
 def run_import(options: ImportOptions, token: str, out: Print = print) -> int:
@@ -57,6 +60,11 @@ def run_import(options: ImportOptions, token: str, out: Print = print) -> int:
     problem = validate_instance_url(options.url)
     if problem:
         raise ImportRefused(f"--url {problem}")
+    if urlsplit(options.url).scheme == "http" and not _loopback(options.url) and not options.allow_insecure_http:
+        raise ImportRefused(
+            f"--url {options.url} is plain http to another machine: the token would cross the network "
+            "unencrypted. Use https, or pass --allow-insecure-http if this network is trusted"
+        )
     client = WindmillClient(ConnectionSettings(url=options.url.rstrip("/"), token=token))
     described = check_access(client, options.workspace)
     live = read_workspace(client, options.workspace, described)
@@ -76,6 +84,16 @@ def run_import(options: ImportOptions, token: str, out: Print = print) -> int:
                                   lambda path: secret_value(client, options.workspace, path))
     report(out, options, live, conversion, needed, target.relative_to(options.project_dir), before == after)
     return 0
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _role(stack_file: StackFile, options: ImportOptions) -> tuple[str, str | None]:

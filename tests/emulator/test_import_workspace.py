@@ -194,3 +194,12 @@ def test_the_command_line_reads_the_token_from_the_environment_only(site, projec
     help_text = subprocess.run([sys.executable, "-m", "homeops", "import", "--help"], env=env, capture_output=True,
                                text=True, timeout=60, check=False).stdout
     assert "--token" not in help_text.replace("--token-env", "")  # no flag that would put a token in shell history
+
+
+def test_plain_http_to_another_machine_is_refused_unless_allowed(site, project, capsys, monkeypatch):
+    monkeypatch.setenv("WINDMILL_TOKEN", "never-sent")
+    code = main(["import", "--url", "http://windmill.homeops.example", "--workspace", hand.WORKSPACE, "--stack",
+                 "financial", "--project-dir", str(project)])
+    output = capsys.readouterr().err
+    assert code == 2 and "the token would cross the network unencrypted" in output
+    assert site.requests == []
