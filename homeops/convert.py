@@ -14,6 +14,7 @@ a variable and a resource never share a path, group members are declared members
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,12 @@ from components.windmill.rules import (
 from .live import LiveWorkspace, Unmodelled
 from .settings_convert import convert_schedule, convert_settings
 
+# Words that make a name a credential's (as the policy pack's secret_values rule reads names): a
+# plain value under such a name would land in the stack file, so it is listed instead of imported.
+CREDENTIAL_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "secrets", "token", "tokens",
+                              "credential", "credentials", "apikey", "webhook", "privatekey", "dsn"})
+CREDENTIAL_PAIRS = frozenset({("api", "key"), ("private", "key"), ("access", "key"), ("signing", "key"),
+                              ("key", "id"), ("connection", "string")})
 # Made and used by Windmill itself: managing them from a stack would let a destroy delete them.
 WINDMILL_GROUPS = frozenset({"all", "wm_deployers", "error_handler", "slack"})
 WINDMILL_FOLDERS = frozenset({"app_themes", "app_custom", "app_groups"})
@@ -182,6 +189,9 @@ def _variables(
             reason = "the token of an OAuth account, refreshed by Windmill"
         if reason is None and path in resource_paths:
             reason = "shares its path with a resource (a linked pair Windmill deletes together)"
+        if reason is None and not row.get("is_secret") and row.get("value") and credential_name(path):
+            reason = ("a plain (not secret) variable whose name says it holds a credential; its value would land "
+                      "in the stack file. Make it a secret in Windmill, then import again")
         if reason:
             result.skip("variable", path, reason)
             continue
@@ -213,6 +223,9 @@ def _resources(
             reason = "its value is not a JSON object"
         if reason is None and kind.startswith("c_") and kind not in types:
             reason = f"its type {kind} is not a custom type of this workspace"
+        if reason is None and (plain := _plain_credential(row["value"])):
+            reason = (f"its value holds {plain} in plain text, which would land in the stack file; move it into "
+                      f"a secret variable, reference it as $var:<path>, then import again")
         if reason:
             result.skip("resource", path, reason)
             continue
@@ -234,6 +247,32 @@ def _unresolved(value: Any, variables: dict[str, Any], resources: dict[str, Any]
     for _, kind, target in references(value, ""):
         if target not in (variables if kind == "var" else resources):
             return f"${kind}:{target}"
+    return None
+
+
+def credential_name(name: str) -> bool:
+    """Whether a path or key names a credential (``db_password``, ``apiKey``, ``f/x/slack_webhook`` …)."""
+    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)]
+    pairs = set(itertools.pairwise(words))
+    joined = {"".join(pair) for pair in pairs}
+    return bool(set(words) & CREDENTIAL_WORDS or joined & CREDENTIAL_WORDS or pairs & CREDENTIAL_PAIRS)
+
+
+def _plain_credential(value: Any, where: str = "") -> str | None:
+    """The first key of a resource value that names a credential and holds a literal, not a reference."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            location = f"{where}.{key}" if where else str(key)
+            if isinstance(item, str) and item and not item.startswith(("$var:", "$res:")) and credential_name(key):
+                return location
+            found = _plain_credential(item, location)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _plain_credential(item, f"{where}[{index}]")
+            if found:
+                return found
     return None
 
 

@@ -5,8 +5,8 @@ another superadmin (``ops@homeops.example``) creates the workspace and everythin
 object's creator is someone other than whoever imports it. It holds every kind the project models
 (members and roles, a group, folders with owners and permissions, custom resource types, secret and
 plain variables, resources referencing them, a schedule, a workspace setting) and some it cannot
-(a script and a flow, a variable outside any folder). ``SECRETS`` are the secret values, each unique
-so a leak is found by searching for it.
+(a script and a flow, a variable outside any folder, a resource with a password in plain text).
+``SECRETS`` are the secret values, each unique so a leak is found by searching for it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ SECRETS = {
     "f/research/api_key": "handmade-research-key-77d3",
 }
 UNMODELLED = {"script": "f/atom/nightly_scan", "flow": "f/atom/rebalance", "variable": "u/ops/scratch"}
+# A resource holding a password in plain text (not through $var:): listed, never written to a file.
+PLAIN_CREDENTIAL = ("f/atom/legacy_smtp", "handmade-plain-smtp-pass-11")
 ALPACA_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["key_id", "secret_key", "base_url"],
@@ -75,6 +77,9 @@ def populate(emu: WindmillEmulator) -> None:
             "path": "f/atom/trading_db", "resource_type": "postgresql", "description": "",
             "value": {"host": "timescaledb.homeops.example", "port": 5432, "user": "atom", "dbname": "trading",
                       "password": "$var:f/atom/trading_db_password"}}))
+        _ok(api.post(f"{w}/resources/create", json={
+            "path": PLAIN_CREDENTIAL[0], "resource_type": "smtp", "description": "",
+            "value": {"host": "smtp.homeops.example", "port": 587, "password": PLAIN_CREDENTIAL[1]}}))
         deploy_script(emu, WORKSPACE, UNMODELLED["script"])
         deploy_flow(emu, WORKSPACE, UNMODELLED["flow"])
         _ok(api.post(f"{w}/schedules/create", json={

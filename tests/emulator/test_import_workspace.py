@@ -84,6 +84,9 @@ def test_what_cannot_be_imported_is_listed_with_the_reason(site, project, capsys
     assert "wm_deployers: Windmill's own group" in output
     assert "not through a stack" in output and "outside a folder" in output
     assert "u/ops/scratch" not in str(section(project))
+    path, password = hand.PLAIN_CREDENTIAL
+    assert f"{path}: its value holds password in plain text" in output
+    assert password not in output and password not in (project / STACK_FILE).read_text()
 
 
 def test_importing_twice_writes_the_same_file_and_only_the_workspace_block_changes(site, project, capsys, monkeypatch):

@@ -143,7 +143,7 @@ def test_importing_again_writes_the_same_file(site: Site) -> None:
 
 def test_no_secret_value_appears_in_any_file_output_or_log(site: Site) -> None:
     project = site.project
-    values = [*hand.SECRETS.values(), site.token, site.emulator.admin_token]
+    values = [*hand.SECRETS.values(), hand.PLAIN_CREDENTIAL[1], site.token, site.emulator.admin_token]
     files = [p for p in project.dir.iterdir() if p.is_file() and not p.is_symlink()]
     files += [p for p in Path(project.state).rglob("*") if p.is_file()]
     texts = {str(p): p.read_text(errors="replace") for p in files}

@@ -105,3 +105,19 @@ def test_a_resource_that_references_what_is_not_imported_is_left_out() -> None:
     assert reasons["f/a/db"] == "references $var:u/me/key, which is not imported"
     assert reasons["f/a/uses"] == "references $res:f/a/db, which is not imported"
     assert reasons["f/a/wrapper"] == "its type c_wrap is not a custom type of this workspace"
+
+
+def test_credentials_in_plain_text_are_listed_and_never_converted() -> None:
+    live = LiveWorkspace(id="w", name="W", color=None)
+    live.folders = [{"name": "a", "owners": [], "extra_perms": {}}]
+    live.variables = [{"path": "f/a/api_token", "is_secret": False, "value": "plain-token-1"},
+                      {"path": "f/a/region", "is_secret": False, "value": "eu"}]
+    live.resources = [{"path": "f/a/smtp", "resource_type": "smtp", "value": {"host": "h", "auth": {"password": "p1"}}},
+                      {"path": "f/a/db", "resource_type": "postgresql", "value": {"password": "$var:f/a/region"}}]
+    result = convert(live, Previous())
+    reasons = {s.name: s.reason for s in result.skipped}
+    assert reasons["f/a/api_token"].startswith("a plain (not secret) variable whose name says it holds a credential")
+    assert reasons["f/a/smtp"].startswith("its value holds auth.password in plain text")
+    assert [v["path"] for v in result.section["variables"]] == ["f/a/region"]
+    assert [r["path"] for r in result.section["resources"]] == ["f/a/db"]
+    assert "plain-token-1" not in str(result.section) and "p1" not in str(result.section)
