@@ -64,10 +64,6 @@ NOT_REACHABLE = {
 # ------------------------------------------------------------------------------------------------
 
 
-def unprefixed_trigger_variable(config: dict[str, Any]) -> None:
-    config["platformLink"]["triggers"]["variable"] = "f/deployment/trigger_token"
-
-
 SLACK_WEBHOOK = "https://hooks.slack.com/services/T0ENGINE0/B0TIER000/policy5f3a9c"
 LITERAL_PASSWORD = "engine-tier-literal-password-5f3a9c"
 
@@ -82,10 +78,6 @@ def plain_variable_holding_a_webhook(config: dict[str, Any]) -> None:
 def resource_with_a_literal_password(config: dict[str, Any]) -> None:
     redis = next(r for r in config["workspace"]["resources"] if r["path"] == "f/infrastructure/redis")
     redis["value"]["password"] = LITERAL_PASSWORD
-
-
-def workspace_without_the_prefix(config: dict[str, Any]) -> None:
-    config["workspace"]["id"] = "ops-platform"
 
 
 @dataclass(frozen=True)
@@ -166,6 +158,22 @@ Variable("scan-caller", VariableArgs(
 ), connection=connection, opts=in_library)
 """
 
+WORKSPACE_WITHOUT_THE_PREFIX = """
+ops = Workspace("ops", WorkspaceArgs(workspace_id="ops", name="Operations"), connection=connection)
+Folder("tools", FolderArgs(workspace="ops", name="tools"), connection=connection,
+       opts=pulumi.ResourceOptions(depends_on=[ops]))
+"""
+
+UNPREFIXED_LINK_VARIABLE = """
+trigger = Token("platform-triggers", TokenArgs(
+    label="platform starts the media scan", workspace="homeops-media", scopes=["jobs:run:flows:f/library/scan"],
+), connection=connection)
+Variable("platform-trigger-token", VariableArgs(
+    workspace="homeops-platform", path="f/deployment/trigger_token", value=trigger.token,
+    description="Lets the platform's scheduler start the media library scan",
+), connection=connection, opts=in_library)
+"""
+
 SYNC_TOKEN_FOR_ANOTHER_WORKSPACE = """
 import datetime
 expires = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -204,11 +212,13 @@ CASES = (
     Case("cross-workspace-tokens-run-named-flows-only", Program(WILDCARD_SCOPE),
          "lets homeops-media call homeops-platform, but scope 'jobs:run:flows:f/monitoring/*' is not "
          "jobs:run:flows:f/<folder>/<name> or jobs:run:scripts:f/<folder>/<name>"),
-    Case("workspaces-named-by-prefix", ConfigChange("platform", workspace_without_the_prefix),
-         "is in workspace 'ops-platform', which is not named by the architecture's prefixes"),
-    Case("foreign-variables-prefixed-by-owner", ConfigChange("financial", unprefixed_trigger_variable),
+    # A stack's workspace id must be homeops-<its concern>[-<suffix>] (config guards): by program.
+    Case("workspaces-named-by-prefix", Program(WORKSPACE_WITHOUT_THE_PREFIX),
+         "Windmill folder tools is in workspace 'ops', which is not named by the architecture's prefixes"),
+    # platformLink names the trigger variable <domain>_trigger_…: by program.
+    Case("foreign-variables-prefixed-by-owner", Program(UNPREFIXED_LINK_VARIABLE),
          "Windmill variable f/deployment/trigger_token is registered in homeops-platform by another workspace's "
-         "stack, so its name must say whose it is (financial_…)"),
+         "stack, so its name must say whose it is (media_…)"),
     # The program refuses a path outside the workspace's folders at preview: by program.
     Case("items-under-own-folders", Program(VARIABLE_OUTSIDE_THE_FOLDERS),
          "Windmill variable f/downloads/target_dir is under f/downloads, which is not one of homeops-media's "
