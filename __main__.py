@@ -13,12 +13,15 @@ Every stack also declares its GitHub sync workflow when a repository is configur
 
 import datetime as dt
 
+import dataclasses
+
 import pulumi
 
 from components.config.github_sync import explain_disabled
 from components.config.schema import PLATFORM_WORKSPACE
 from components.config.settings import load_settings
 from components.github_sync import GitHubSync
+from components.instance import PreviousRun, WindmillInstance, edition_limits, instance_exports, refuse_exposed_default
 from components.naming import renamed_from
 from components.platform_link import PlatformLink
 from components.windmill.base import Connection
@@ -35,9 +38,19 @@ if pulumi.runtime.settings.get_monitor() is None:
 settings = load_settings()
 ready_after: list[pulumi.Resource] = []
 platform_workspace: pulumi.Input[str] = PLATFORM_WORKSPACE
+instance: WindmillInstance | None = None  # the platform stack's instance (first boot, users, settings)
+identity: pulumi.Input[str] | None = None  # who the API token belongs to, when known
 
 if settings.is_platform:
     stack_args = settings.windmill_stack
+    # What earlier runs did decides what exists now (components/instance.py): an exposed default
+    # admin is refused, and once first boot has completed the servers lose the SUPERADMIN_SECRET.
+    booting = settings.instance is not None and settings.instance.first_boot.enabled
+    previous = PreviousRun.read() if booting else PreviousRun(None)
+    if settings.instance is not None:
+        refuse_exposed_default(settings.instance, previous)
+    if stack_args is not None and previous.booted:
+        stack_args = dataclasses.replace(stack_args, bootstrap_token=False)
     windmill: WindmillStack | WindmillKubernetes | None = None
     if stack_args is not None and stack_args.enabled:
         # One config shape, two runtimes: Docker containers or the official Helm chart on Kubernetes.
@@ -55,6 +68,14 @@ if settings.is_platform:
     token = settings.connection.token
     if token is None and windmill is not None:
         token = windmill.bootstrap_token
+    if settings.instance is not None:
+        instance = WindmillInstance(
+            "instance", settings.instance, url=url, operator_token=settings.connection.token,
+            bootstrap_secret=windmill.bootstrap_token if windmill else None, booted=previous.booted,
+            secrets=settings.secrets, workspace=settings.workspace, ready_after=ready_after,
+            timeouts=(settings.connection.connect_timeout_seconds, settings.connection.read_timeout_seconds),
+        )
+        token, identity, ready_after = instance.token, instance.identity, instance.ready
     # Domain stacks read these through their StackReference to this stack.
     pulumi.export("windmillUrl", public_url)
     pulumi.export("windmillApiUrl", url)
@@ -69,6 +90,7 @@ else:
     url = platform.require_output("windmillApiUrl")
     public_url = platform.require_output("windmillUrl")
     token = pulumi.Output.secret(platform.require_output("windmillToken"))
+    identity = platform.get_output("windmillTokenOwner")  # set when the platform stack ran first boot
     platform_workspace = platform.require_output("workspaceId")
 
 # The provider's one source for where and how to connect: these inputs of every Windmill resource.
@@ -77,11 +99,15 @@ connection = Connection(
     token=token,
     connect_timeout_seconds=settings.connection.connect_timeout_seconds,
     read_timeout_seconds=settings.connection.read_timeout_seconds,
+    identity=identity,
 )
 if not ready_after:
     # No Windmill of this stack's own to wait for (a domain stack, or an instance run elsewhere): the
     # same gate, at the URL this stack calls, so a restarting server fails no resource.
     ready_after = [ReadinessGate("windmill-ready", url=url)]
+if instance is None:
+    # Nothing changes before the Community Edition limits check (the platform's instance runs its own).
+    ready_after = [*ready_after, edition_limits("edition-limits", settings.workspace, connection, ready_after, None)]
 
 # Components are named by the stack's concern (its domain, or platform), which never changes, so a
 # workspace id change replaces what it must under the same names; earlier releases named them after
@@ -125,6 +151,10 @@ if settings.github_sync is not None:
     pulumi.export("syncWorkflowPath", sync.workflow_path)
 else:
     pulumi.log.info(explain_disabled(settings.key("githubSync")))
+
+if instance is not None:
+    for name, value in instance_exports(instance, [workspace.sync_token] if workspace.sync_token else []).items():
+        pulumi.export(name, value)
 
 pulumi.export("role", settings.role)
 pulumi.export("workspaceId", workspace.workspace_id)

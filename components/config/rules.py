@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from components.windmill.first_boot import DEFAULT_AUTOMATION_EMAIL
+from components.windmill.instance_api import EDITIONS
+from components.windmill.instance_settings import CE_MAX_RETENTION_PERIOD_SECS, setting_problems
 from components.windmill.readiness import DEFAULT_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
 from components.windmill.rules import (
     BUILTIN_GROUP,
@@ -29,39 +32,49 @@ from components.windmill.rules import (
     validate_email,
     validate_folder_name,
     validate_group_name,
+    validate_instance_group_name,
     validate_instance_url,
     validate_item_path,
     validate_principal,
     validate_resource_type_name,
+    validate_worker_group_name,
     validate_workspace_id,
 )
+from components.windmill.worker_group_configs import CONFIG_FIELDS as WORKER_CONFIG_FIELDS
 
 from .errors import ConfigError
 from .values import check_str
 
 __all__ = [
     "BUILTIN_GROUP",
+    "CE_MAX_RETENTION_PERIOD_SECS",
+    "DEFAULT_AUTOMATION_EMAIL",
     "DEFAULT_CONNECT_TIMEOUT_SECONDS",
     "DEFAULT_READ_TIMEOUT_SECONDS",
     "DELETION_MODES",
+    "EDITIONS",
     "MAX_TIMEOUT_SECONDS",
     "MAX_VARIABLE_VALUE_LENGTH",
     "MAX_WORKSPACE_NAME_LENGTH",
     "MEMBER_ROLES",
     "READINESS_INTERVAL_SECONDS",
     "READINESS_TIMEOUT_SECONDS",
+    "WORKER_CONFIG_FIELDS",
     "check_color",
     "check_email",
     "check_folder_item_path",
     "check_folder_name",
     "check_group_name",
+    "check_instance_group_name",
     "check_item_path",
     "check_principal",
     "check_resource_type_name",
     "check_url",
+    "check_worker_group_name",
     "check_workspace_id",
     "folder_of",
     "references",
+    "setting_problems",
     "validate_workspace_id",
 ]
 
@@ -100,3 +113,5 @@ check_principal = _checker(validate_principal)
 check_group_name = _checker(validate_group_name)
 check_email = _checker(validate_email)
 check_resource_type_name = _checker(validate_resource_type_name)
+check_instance_group_name = _checker(validate_instance_group_name)
+check_worker_group_name = _checker(validate_worker_group_name)

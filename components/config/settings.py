@@ -20,6 +20,7 @@ import pulumi
 
 from .errors import ConfigError, Problems
 from .github_sync import GitHubSyncArgs
+from .instance import InstanceArgs
 from .platform_link import PlatformLinkArgs
 from .rules import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
@@ -82,6 +83,7 @@ class Settings:
     github_token: pulumi.Output[str] | None
     sync_token: pulumi.Output[str] | None
     platform_link: PlatformLinkArgs | None
+    instance: InstanceArgs | None = None  # the platform stack's instance (first boot, users, settings)
 
     @property
     def mints_sync_token(self) -> bool:
@@ -131,7 +133,12 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
     platform_link = _platform_link(raw, problems, role, domain, workspace)
     windmill_stack = _windmill_stack(raw, problems, role, version, frozenset(secrets))
     version = windmill_stack.version if windmill_stack is not None else version
-    _check_instance(raw, problems, role, windmill_stack)
+    instance = InstanceArgs.from_config(
+        raw("instance"), key=key("instance"), secrets_key=key("secrets"), secret_names=set(secrets), role=role,
+        stack=windmill_stack, edition=windmill_stack.edition if windmill_stack is not None else "ce",
+        operator_token=bool(raw("windmillToken")), problems=problems,
+    )
+    _check_instance(raw, problems, role, windmill_stack, instance)
     github_sync = _github_sync(raw, problems, domain, workspace, version, source.data if source else None)
     problems.errors.extend(_plain_credentials(raw))
     problems.raise_if_any()
@@ -145,6 +152,7 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
         # Without wmillSyncToken, the workspace component mints a token limited to the workspace.
         sync_token=raw.secret("wmillSyncToken") if github_sync else None,
         platform_link=platform_link,
+        instance=instance,
     )
 
 
@@ -245,16 +253,21 @@ def _windmill_stack(
     return WindmillStackArgs.from_config({"version": version, **data}, key("windmillStack"), problems, secret_names)
 
 
-def _check_instance(raw: _Reader, problems: Problems, role: str, stack: WindmillStackArgs | None) -> None:
+def _check_instance(
+    raw: _Reader, problems: Problems, role: str, stack: WindmillStackArgs | None, instance: InstanceArgs | None
+) -> None:
     """Every stack knows which instance it manages, and with which token."""
     url_set, token_set = bool(raw("windmillUrl")), bool(raw("windmillToken"))
     if role == "platform" and not url_set and stack is None:
         problems.add(key("windmillUrl"), "is required on the platform stack unless windmillStack.enabled is true")
-    if role == "platform" and not token_set and not (stack is not None and stack.bootstrap_token):
+    # First boot finds its own way in (the SUPERADMIN_SECRET, or the default admin's password).
+    booting = instance is not None and instance.first_boot.enabled
+    if role == "platform" and not token_set and not booting and not (stack is not None and stack.bootstrap_token):
         problems.add(
             key("windmillToken"),
-            "is required on the platform stack (unless windmillStack.enabled with bootstrapToken): an API "
-            "token of a Windmill superadmin; run pulumi config set --secret windmillToken <token>",
+            "is required on the platform stack unless first boot runs (windmillStack.enabled, or "
+            "instance.firstBoot.enabled): an API token of a Windmill superadmin; run pulumi config set --secret "
+            "windmillToken <token>",
         )
     if role == "domain" and url_set != token_set:
         problems.add(

@@ -9,8 +9,8 @@ resource of a stack's Windmill resources: the program makes everything else wait
 and update only read (``GET /api/version``, the workspaces, each workspace's groups) and fail, naming
 the limit and the way out, when the workspaces and groups this stack declares would not fit next to
 what the instance already holds. A stack that adds nothing new does not run the check (no input
-changed). On the Enterprise Edition there is nothing to count; ``expected_edition`` makes a
-mismatch between the declared edition and the running server fail too.
+changed). On the Enterprise Edition there is nothing to count; ``expected_edition: ee`` on a
+server that reports CE fails too (Enterprise settings would silently do nothing there).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ EDITION_LIMITS = Declaration(
               normalize=lambda v: sorted(set(v))),
         Field("groups", list, "`<workspace>/<group>` of the groups this stack declares", default=[],
               normalize=lambda v: sorted(set(v))),
-        Field("expected_edition", str, "`ce` or `ee` as the stack declares it (a mismatch fails)",
+        Field("expected_edition", str, "`ce` or `ee` as the stack declares it (`ee` on a CE server fails)",
               validate=rules.one_of(EDITIONS)),
     ),
     outputs=(
@@ -84,7 +84,7 @@ def enforce(client: WindmillClient, inputs: dict[str, Any]) -> dict[str, Any]:
     version = client.version()
     edition = version.split()[0].upper() if version else "CE"
     expected = inputs.get("expected_edition")
-    if expected and expected.upper() != edition:
+    if expected == "ee" and edition != "EE":  # EE settings would silently do nothing on CE
         raise EditionLimitError(
             f"The stack declares edition {expected!r}, but Windmill at {client.settings.url} reports "
             f"{version!r}: set the edition to {edition.lower()!r}, or run the {expected.upper()} image"

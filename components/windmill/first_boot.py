@@ -156,10 +156,10 @@ class FirstBootProvider(DeclaredProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.declaration.known_inputs(props)
         outputs = self._boot(_settings(props), inputs)
-        return CreateResult(inputs["automation_email"], {**inputs, KIND_KEY: FIRST_BOOT.kind, **outputs})
+        return CreateResult(inputs["automation_email"], {**_kept(inputs), KIND_KEY: FIRST_BOOT.kind, **outputs})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        state = {**self.declaration.known_inputs(props), **self.declaration.known_outputs(props)}
+        state = {**_kept(self.declaration.known_inputs(props)), **self.declaration.known_outputs(props)}
         live = _live_token(_settings(props), state)
         outs = {**state, KIND_KEY: FIRST_BOOT.kind, **live}
         return ReadResult(id_, outs, inputs=self.declaration.known_inputs(outs))
@@ -169,7 +169,7 @@ class FirstBootProvider(DeclaredProvider):
         state = {**self.declaration.known_outputs(olds)}
         if renewal_due(olds, int(inputs.get("renew_days_before") or 30)):
             state.update(self._renew(_settings(news), inputs, olds))
-        return UpdateResult({**inputs, KIND_KEY: FIRST_BOOT.kind, **state})
+        return UpdateResult({**_kept(inputs), KIND_KEY: FIRST_BOOT.kind, **state})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         token = props.get("token")
@@ -216,6 +216,11 @@ class FirstBootProvider(DeclaredProvider):
             with suppress(UnauthorizedError):  # the old token may be revoked already
                 revoke(with_token(settings, minted["token"]), old_token[:10])
         return minted
+
+
+def _kept(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs as outputs, without the bootstrap credential: it is used once and never stored."""
+    return {k: v for k, v in inputs.items() if k != "api_token"}
 
 
 def _settings(props: Mapping[str, Any]) -> ConnectionSettings:

@@ -94,13 +94,14 @@ def test_platform_exports_and_secrets() -> None:
     assert is_secret(server.inputs["envs"])
 
 
-def test_a_fresh_instance_is_managed_with_the_generated_bootstrap_token() -> None:
+def test_a_fresh_instance_is_first_booted_with_the_generated_bootstrap_token() -> None:
     config = load_stack_config("platform")
     config["homeops-windmill:windmillStack"] = {"enabled": True}
     secrets = {k: v for k, v in PLATFORM_SECRETS.items() if k != "windmillToken"}
     run = run_program(
         config, secrets=secrets, stack="platform",
-        outputs={"random:index/randomPassword:RandomPassword": lambda a: {"result": f"{a.name}-value"}},
+        outputs={"random:index/randomPassword:RandomPassword": lambda a: {"result": f"{a.name}-value"},
+                 "pulumi-python:dynamic/windmill:FirstBoot": lambda a: {"token": "program-token-0123456789"}},
     )
     env = run.env
     server = env.one(CONTAINER, "windmill-server-0")
@@ -108,9 +109,12 @@ def test_a_fresh_instance_is_managed_with_the_generated_bootstrap_token() -> Non
     assert "SUPERADMIN_SECRET=windmill-superadmin-secret-value" in server.plain_inputs["envs"]
     for worker in (r for r in env.find(CONTAINER) if "worker" in r.name):
         assert not any(e.startswith("SUPERADMIN_SECRET") for e in worker.plain_inputs["envs"])
+    # First boot authenticates with it once; everything else uses the token first boot mints (docs/instance.md).
+    first_boot = env.one("pulumi-python:dynamic/windmill:FirstBoot", "instance-first-boot")
+    assert first_boot.plain_inputs["api_token"] == "windmill-superadmin-secret-value"
     workspace = env.one("pulumi-python:dynamic/windmill:Workspace", "platform-workspace")
     assert is_secret(workspace.inputs["api_token"])
-    assert workspace.plain_inputs["api_token"] == "windmill-superadmin-secret-value"
+    assert workspace.plain_inputs["api_token"] == "program-token-0123456789"
     assert "windmillToken" in run.secret_exports
     assert list(plaintext_leaks(env.registrations, "windmill-superadmin-secret-value")) == []
 
@@ -128,6 +132,7 @@ def test_without_bootstrap_token_the_platform_stack_needs_windmill_token() -> No
 
     config = load_stack_config("platform")
     config["homeops-windmill:windmillStack"] = {"enabled": True, "bootstrapToken": False}
+    config["homeops-windmill:instance"] = {"firstBoot": {"enabled": False}}  # else it logs in as the default admin
     secrets = {k: v for k, v in PLATFORM_SECRETS.items() if k != "windmillToken"}
     with pytest.raises(ConfigErrors) as caught:
         run_program(config, secrets=secrets, stack="platform")

@@ -109,7 +109,7 @@ def test_committed_stacks_pass_every_mandatory_policy(stack: str, advisories: li
 LAN_CADDY = {"homeops-windmill:windmillStack": {
     **load_stack_config("platform")["homeops-windmill:windmillStack"],
     "caddy": {"bindAddress": "0.0.0.0", "port": 80},  # noqa: S104 - what the pack must refuse
-}}
+}, "homeops-windmill:instance": {"firstBoot": {"defaultAdminSecured": True}}}  # else the program refuses it too
 UNPREFIXED_TRIGGER = {"homeops-windmill:platformLink": {
     "services": {"variable": "f/atom/platform_services_token", "flows": ["f/monitoring/alert_dispatcher"]},
     "triggers": {"variable": "f/deployment/trigger_token", "flows": ["f/atom/nightly_scan"]},

@@ -103,9 +103,11 @@ def test_financial_stack_reads_the_platform_stack_and_declares_its_domain() -> N
     assert gate.plain_inputs["url"] == PLATFORM_OUTPUTS["windmillApiUrl"]
     assert gate.plain_inputs["healthy_answers"] == 3
     assert gate.urn in env.one(WS, "financial-workspace").dependencies
+    limits = env.one("pulumi-python:dynamic/windmill:EditionLimits", "edition-limits")  # before anything else
+    assert gate.urn in limits.dependencies
     for registration in env.registrations:
         if registration.typ.startswith("pulumi-python:dynamic/windmill") and registration is not gate:
-            assert registration.parent in (component.urn, link.urn)
+            assert registration.parent in (component.urn, link.urn) or registration is limits
             assert registration.plain_inputs["api_url"] == PLATFORM_OUTPUTS["windmillUrl"]
             assert unwrap_secrets(registration.inputs["api_token"]) == PLATFORM_OUTPUTS["windmillToken"]
     group = env.one(GROUP, "financial-group-financial-tracker")

@@ -15,9 +15,11 @@ from testkit.program import (
     run_program,
 )
 
-API_RESOURCES = ("Workspace", "Folder", "Group", "Member", "Variable", "Resource", "ResourceType", "Token")
+API_RESOURCES = ("Workspace", "Folder", "Group", "Member", "Variable", "Resource", "ResourceType", "Token",
+                 "EditionLimits")
 KINDS = {"Workspace": "workspace", "Folder": "folder", "Group": "group", "Member": "member", "Variable": "variable",
-         "Resource": "resource", "ResourceType": "resource_type", "Token": "token", "ReadinessGate": "readiness_gate"}
+         "Resource": "resource", "ResourceType": "resource_type", "Token": "token", "ReadinessGate": "readiness_gate",
+         "EditionLimits": "edition_limits"}
 
 
 def _windmill_resources(run: ProgramRun) -> list[Registration]:
