@@ -8,9 +8,10 @@ token with its user (users.rs ``delete_user``), so a removed account's tokens wo
 An account that is already gone needs nothing.
 
 Refresh reports what the instance satisfies: ``remove`` when the account is gone, ``rotate`` when it
-exists without the default password, ``none`` when the default password works again (someone reset
-it), so the next ``pulumi up`` repairs drift. Deleting this resource changes nothing in Windmill:
-the default admin is never restored.
+exists, so a removed account that came back is drift the next ``pulumi up`` repairs. Refresh never
+logs in to test the password: a login is a write (a session, or Windmill's ``users.login_failure``
+audit entry), and refresh only reads; so a password set back by hand is not seen. Deleting this
+resource changes nothing in Windmill: the default admin is never restored.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from .base import WindmillProvider, WindmillResource
 from .client import WindmillClient
 from .instance_api import (
     DEFAULT_ADMIN_EMAIL,
-    DEFAULT_ADMIN_PASSWORD,
     generate_password,
     instance_user,
     revoke_all_own_tokens,
@@ -39,8 +39,8 @@ DEFAULT_ADMIN = Declaration(
     summary=(
         "Removes Windmill's seeded `admin@windmill.dev` (`remove`) or gives it a generated password (`rotate`, "
         "output `password`); either way the tokens it minted are revoked first (Windmill keeps a deleted user's "
-        "tokens). Refresh reads `action` back as what the instance satisfies (`none` when the default password "
-        "works again). Deleting it restores nothing."
+        "tokens). Refresh reads `action` back as what the instance satisfies (a removed account that is back "
+        "reads `rotate`). Deleting it restores nothing."
     ),
     inputs=(
         Field("email", str, "the seeded account", default=DEFAULT_ADMIN_EMAIL, replace_on_change=True,
@@ -72,11 +72,8 @@ class DefaultAdminProvider(WindmillProvider):
     def read_object(self, client: WindmillClient, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
         email, wanted = state.get("email") or id_, state.get("action", "remove")
         live = {"email": email, **self.declaration.known_outputs(state)}
-        if instance_user(client, email) is None:
-            return {**live, "action": wanted}  # gone satisfies both actions
-        with session(client.settings, email, DEFAULT_ADMIN_PASSWORD) as default_login:
-            usable = default_login is not None
-        return {**live, "action": "none" if usable else "rotate"}
+        # Gone satisfies both actions; present is what rotate leaves (no login: refresh only reads).
+        return {**live, "action": wanted if instance_user(client, email) is None else "rotate"}
 
     def update_object(
         self, client: WindmillClient, olds: dict[str, Any], news: dict[str, Any], changed: set[str]

@@ -2,9 +2,11 @@
 really created, updated, refreshed and deleted by the provider code against the emulator.
 
 The platform stack runs Windmill on Docker: the Docker resources are mocked, but the readiness
-gate really polls the emulator (``windmillStack.apiUrl`` points at it) and the API resources really
-authenticate with the stack's generated SUPERADMIN_SECRET, which the emulator accepts as Windmill
-does. Sequence per the issue: up creates everything; a second up makes no request at all; an input
+gate really polls the emulator (``windmillStack.apiUrl`` points at it) and first boot really turns the
+stack's generated SUPERADMIN_SECRET, which the emulator accepts as Windmill does, into the program's
+own token, with which every other API resource authenticates (docs/instance.md). The tests look at
+the emulator as an observer superadmin of their own (first boot revokes the default admin's tokens).
+Sequence per the issue: up creates everything; a second up makes no request at all; an input
 change updates in place or replaces as documented; removing an item from config deletes it; drift
 made out of band is found by refresh and repaired by up. Platform first, then financial reading
 the platform stack's outputs.
@@ -29,8 +31,12 @@ BOOTSTRAP_SECRET = "generated-superadmin-secret-4d1f8a0b9c2e7f6a5b4c3d2e"
 RANDOM = {"random:index/randomPassword:RandomPassword": lambda args: {"result": BOOTSTRAP_SECRET}}
 
 
+OBSERVER = "observer@homeops.example"
+
+
 def api(emu: WindmillEmulator) -> httpx.Client:
-    return httpx.Client(base_url=emu.url + "/api", headers={"Authorization": f"Bearer {emu.admin_token}"})
+    """The tests' own view of the instance: a superadmin that first boot leaves alone."""
+    return httpx.Client(base_url=emu.url + "/api", headers={"Authorization": f"Bearer {emu.create_token(OBSERVER)}"})
 
 
 def platform_config(emu: WindmillEmulator) -> dict[str, Any]:
@@ -47,8 +53,9 @@ def mutating(emu: WindmillEmulator) -> list[str]:
 @pytest.fixture
 def platform() -> Iterator[tuple[WindmillEmulator, ProviderEngine, dict[str, Any]]]:
     emu = WindmillEmulator(superadmin_secret=BOOTSTRAP_SECRET).start()
+    emu.add_instance_user(OBSERVER, super_admin=True)
     try:
-        # No windmillToken: a fresh instance is managed with the bootstrap token.
+        # No windmillToken: first boot manages a fresh instance from the bootstrap token.
         secrets = {k: v for k, v in PLATFORM_SECRETS.items() if k != "windmillToken"}
         yield emu, ProviderEngine({}), secrets
     finally:
@@ -61,7 +68,9 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
 
     # 1. up creates everything.
     run, report = engine.up(config, secrets=secrets, stack="platform", outputs=RANDOM)
-    assert len(report.names("create")) == 22 and not report.names("update")  # 21 API objects + the gate
+    # 21 API objects, the gate, and the instance's first boot, edition-limits check and default admin.
+    assert len(report.names("create")) == 25 and not report.names("update")
+    assert {"instance-first-boot", "instance-edition-limits", "instance-default-admin"} <= report.names("create")
     assert "windmill-ready" in report.names("create")
     assert run.exports["windmillVersion"] == "CE v1.819.0"  # what the gate found at the API URL
     with api(emu) as client:
@@ -76,7 +85,7 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
     # 2. A second up with nothing changed sends no request at all.
     emu.clear_requests()
     _, report = engine.up(config, secrets=secrets, stack="platform", outputs=RANDOM)
-    assert report.names("same") == set(report.steps) and len(report.steps) == 22
+    assert report.names("same") == set(report.steps) and len(report.steps) == 25
     assert emu.requests == []
 
     # 3. Changes: in place where the API allows, replacement for identity.
@@ -163,9 +172,9 @@ def test_financial_stack_on_the_platform_stacks_instance(
     # No wmillSyncToken: the stack mints the sync workflow's token, limited to its workspace.
     secrets = {k: v for k, v in FINANCIAL_SECRETS.items() if k != "wmillSyncToken"}
     run, report = engine.up(config, secrets=secrets, stack="financial", platform_outputs=outputs)
-    # workspace, folder, 2 members, group, 3 types, 5 variables, 4 resources, the sync token, and the
-    # platform link's 2 tokens and 2 variables.
-    assert len(report.names("create")) == 1 + 1 + 2 + 1 + 3 + 5 + 4 + 1 + 4
+    # workspace, folder, 2 members, group, 3 types, 5 variables, 4 resources, the sync token, the
+    # platform link's 2 tokens and 2 variables, the readiness gate and the edition-limits check.
+    assert len(report.names("create")) == 1 + 1 + 2 + 1 + 3 + 5 + 4 + 1 + 4 + 1 + 1
     [sync_secret] = [r for r in run.env.find("github:index/actionsSecret:ActionsSecret")
                      if r.plain_inputs["secretName"] == "WMILL_TOKEN_FINANCIAL"]
     minted = sync_secret.plain_inputs["value"]
@@ -188,8 +197,9 @@ def test_financial_stack_on_the_platform_stacks_instance(
         services = client.get("/w/homeops-financial/variables/get/f/atom/platform_services_token").json()
         triggers = client.get("/w/homeops-platform/variables/get/f/deployment/financial_trigger_token").json()
         assert services["is_secret"] and triggers["is_secret"]
-    # Windmill lists only the caller's tokens: these belong to the stack's (bootstrap) identity.
-    with httpx.Client(base_url=emu.url + "/api", headers={"Authorization": f"Bearer {BOOTSTRAP_SECRET}"}) as owner:
+    # Windmill lists only the caller's tokens: these belong to the program token's user (first boot's).
+    program_token = outputs["windmillToken"]
+    with httpx.Client(base_url=emu.url + "/api", headers={"Authorization": f"Bearer {program_token}"}) as owner:
         scopes = {t["token_prefix"]: t["scopes"] for t in owner.get("/users/tokens/list").json()}
     assert scopes[services["value"][:10]] == ["jobs:run:flows:f/monitoring/alert_dispatcher"]
     assert scopes[triggers["value"][:10]] == ["jobs:run:flows:f/atom/nightly_scan"]

@@ -165,24 +165,31 @@ def test_removing_the_default_admin_revokes_its_tokens_first(host: ProviderHost,
     assert engine.refresh(state).inputs["action"] == "remove"
 
 
-def test_a_rotated_default_admin_gets_a_generated_password_and_refresh_finds_a_reset(
+def test_a_rotated_default_admin_gets_a_generated_password(host: ProviderHost, windmill: WindmillEmulator) -> None:
+    program = boot(host, windmill).outputs["token"]
+    engine = Engine(host, {"api_url": windmill.url, "api_token": program})
+    state = engine.up(Engine.urn("DefaultAdmin", "default-admin"), DefaultAdminProvider(), {"action": "rotate"}).state
+    password = state.outputs["password"]
+    assert login(windmill, "admin@windmill.dev", password) == 200
+    assert login(windmill, "admin@windmill.dev", "changeme") == 400
+    assert whoami(windmill, windmill.admin_token).status_code == 401
+    assert password not in host.logs()
+
+
+def test_a_removed_default_admin_that_comes_back_is_drift_and_refresh_only_reads(
     host: ProviderHost, windmill: WindmillEmulator
 ) -> None:
     program = boot(host, windmill).outputs["token"]
     engine = Engine(host, {"api_url": windmill.url, "api_token": program})
     urn = Engine.urn("DefaultAdmin", "default-admin")
-    state = engine.up(urn, DefaultAdminProvider(), {"action": "rotate"}).state
-    password = state.outputs["password"]
-    assert login(windmill, "admin@windmill.dev", password) == 200
-    assert login(windmill, "admin@windmill.dev", "changeme") == 400
-    with api(windmill, program) as c:  # someone puts the published password back
-        c.post("/users/set_password_of/admin@windmill.dev", json={"password": "changeme"})
+    state = engine.up(urn, DefaultAdminProvider(), {"action": "remove"}).state
+    windmill.add_instance_user("admin@windmill.dev", password="changeme", super_admin=True)
+    windmill.clear_requests()
     refreshed = engine.refresh(state)
-    assert refreshed is not None and refreshed.inputs["action"] == "none"
-    repaired = engine.up(urn, DefaultAdminProvider(), {"action": "rotate"}, refreshed)
-    assert repaired.op == "update"
+    assert [r for r in windmill.requests if r.method in MUTATING] == []  # not even a login attempt
+    assert refreshed is not None and refreshed.inputs["action"] == "rotate"
+    assert engine.up(urn, DefaultAdminProvider(), {"action": "remove"}, refreshed).op == "update"
     assert login(windmill, "admin@windmill.dev", "changeme") == 400
-    assert password not in host.logs()
 
 
 def test_a_token_is_handed_over_when_the_program_token_changes_owner(
