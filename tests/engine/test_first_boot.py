@@ -24,7 +24,7 @@ from testkit.engine import PulumiProject
 from tests.engine.quickstart import secret_value
 from windmill_emulator import WindmillEmulator
 
-SECRET = "engine-tier-superadmin-secret-8d41be"  # noqa: S105 - the emulator's SUPERADMIN_SECRET
+SECRET = "engine-tier-superadmin-secret-8d41be"
 AUTOMATION = "windmill-automation@homeops.invalid"
 OPERATOR = "ops@homeops.example"
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
