@@ -11,6 +11,8 @@ import math
 import re
 from typing import Any
 
+from components.windmill.rules import CREDENTIALS_IN_URL_RULE, has_credentials, redacted_url
+
 from .errors import ConfigError
 from .schema import DEFAULT_WINDMILL_VERSION
 from .values import Section, check_int, check_str
@@ -137,6 +139,8 @@ def parse_domain(key: str, value: Any) -> str:
 
 
 def parse_url(key: str, value: Any) -> str:
+    if has_credentials(value):  # before any check that would echo the URL
+        raise ConfigError(key, f"{CREDENTIALS_IN_URL_RULE}; got {redacted_url(value)!r}")
     text = check_str(
         key,
         value,

@@ -4,17 +4,31 @@ The HomeOps architecture allows the platform to trigger a domain's flows and a d
 platform's shared services, and forbids a domain calling another domain. The parser enforces that
 at load time: only domain stacks declare a link, the service token is always for the platform
 workspace, and trigger flows and the domain's token variable must lie in the domain's own folders.
-No key can name another domain's workspace, so a domain-to-domain credential cannot be expressed.
+The trigger token's variable in the platform workspace lies under the domain's own prefix,
+``f/deployment/<domain>_trigger_<name>``, so a domain can neither replace nor delete a platform
+object (Windmill deletes a resource with the variable of the same path) nor another domain's token.
+A stack manages only its own workspace (``guards.py``), so no key can name another domain's
+workspace, and a domain-to-domain credential cannot be expressed.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .errors import Problems, collected
 from .rules import check_folder_item_path
 from .schema import key as config_key
 from .values import Section
+
+# Where domain stacks store the platform's trigger tokens: f/deployment/<domain>_trigger_<name>. A
+# domain name has no '_', so the prefix tells the owning domain apart, and two domains never meet.
+TRIGGER_FOLDER = "deployment"
+
+
+def trigger_variable_pattern(domain_regex: str) -> str:
+    """The paths a domain (matching ``domain_regex``) may give its trigger token in the platform."""
+    return rf"f/{TRIGGER_FOLDER}/{domain_regex}_trigger_[\w-]+"
 
 
 @dataclass(frozen=True)
@@ -98,14 +112,12 @@ class _LinkParser:
         dispatcher, forwarder = self.alerts(service_flows)
         return PlatformLinkArgs(
             domain=domain, domain_workspace=domain_workspace, platform_workspace=platform_workspace,
-            service_variable=(
-                self.variable(services, None, own=True) if service_flows or service_scripts else None
-            ),
+            service_variable=self.token_variable(
+                services, None, bool(service_flows or service_scripts), "flows or scripts"),
             service_flows=service_flows,
             service_scripts=service_scripts,
-            trigger_variable=(
-                self.variable(triggers, f"f/deployment/{domain}_trigger_token", own=False) if trigger_flows else None
-            ),
+            trigger_variable=self.token_variable(
+                triggers, f"f/deployment/{domain}_trigger_token", bool(trigger_flows), "flows", domain=domain),
             trigger_flows=trigger_flows,
             alert_dispatcher=dispatcher,
             alert_forwarder=forwarder,
@@ -150,11 +162,27 @@ class _LinkParser:
             found.append(path)
         return tuple(found)
 
-    def variable(self, section: Section, default: str | None, *, own: bool) -> str | None:
+    def token_variable(
+        self, section: Section, default: str | None, used: bool, what: str, *, domain: str | None = None
+    ) -> str | None:
+        """Where a token is stored: none without anything to run (a lone ``variable`` is refused, not
+        ignored). The services token lives in the domain's own folders; the trigger token (``domain``
+        given) in the platform workspace under the domain's own prefix."""
+        if not used:
+            if section.data.get("variable") is not None:
+                self.problems.add(section.key("variable"), f"is set, but {section.path.rsplit('.', 1)[-1]} lists no "
+                                  f"{what}: no token would be stored there; list what it may run, or remove it")
+            return None
         path = self.problems.check(lambda: section.parse("variable", check_folder_item_path, default))
         if path is None:
             if section.data.get("variable") is None:  # absent, not invalid (that is recorded already)
                 self.problems.add(section.key("variable"), "is required: where the token is stored")
-        elif own:
+        elif domain is None:
             self._own_folder(section.key("variable"), path, "the variable")
+        elif not re.fullmatch(trigger_variable_pattern(re.escape(domain)), path):
+            self.problems.add(section.key("variable"), (
+                f"must be f/deployment/{domain}_trigger_<name> in the platform workspace (the default is "
+                f"f/deployment/{domain}_trigger_token): this stack owns only its own prefix there, so it can neither "
+                f"replace nor delete the platform's objects or another domain's token (Windmill deletes a resource "
+                f"together with a variable of the same path); got {path!r}"))
         return path

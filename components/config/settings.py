@@ -20,6 +20,7 @@ import pulumi
 
 from .errors import ConfigError, Problems
 from .github_sync import GitHubSyncArgs
+from .guards import StackView, check_guards
 from .instance import InstanceArgs
 from .platform_link import PlatformLinkArgs
 from .rules import (
@@ -40,7 +41,7 @@ from .schema import (
     SECRET_KEYS,
     key,
 )
-from .values import Section, check_int, check_str
+from .values import Section, check_bool, check_int, check_str
 from .windmill_stack import WindmillStackArgs
 from .workspace import WindmillWorkspaceArgs
 from .workspace_file import WorkspaceSource, workspace_source
@@ -83,6 +84,7 @@ class Settings:
     github_token: pulumi.Output[str] | None
     sync_token: pulumi.Output[str] | None
     platform_link: PlatformLinkArgs | None
+    warnings: tuple[str, ...] = ()  # what the preview logs as warnings (guards.py), each naming its key
     instance: InstanceArgs | None = None  # the platform stack's instance (first boot, users, settings)
 
     @property
@@ -98,14 +100,27 @@ class Settings:
 
 
 class _Reader:
-    """Raw stack config values by key, with Pulumi.yaml's defaults filled in."""
+    """Raw stack config values by key, with Pulumi.yaml's defaults filled in.
 
-    def __init__(self, config: pulumi.Config) -> None:
+    The SDK's own type errors (``pulumi.ConfigTypeError`` for an object key holding a value that is
+    not JSON) print the value, a secret included; they are recorded here instead, once per key, with
+    the key and the fix, and the key reads as its default.
+    """
+
+    def __init__(self, config: pulumi.Config, problems: Problems | None = None) -> None:
         self.config = config
+        self.problems = problems if problems is not None else Problems()
+        self._refused: set[str] = set()
 
     def __call__(self, name: str) -> Any:
         default = DEFAULTS[name]
-        value = self.config.get_object(name) if isinstance(default, dict) else self.config.get(name)
+        try:
+            value = self.config.get_object(name) if isinstance(default, dict) else self.config.get(name)
+        except (pulumi.ConfigTypeError, ValueError):
+            if name not in self._refused:
+                self._refused.add(name)
+                self.problems.add(key(name), _not_an_object(name))
+            return default
         return default if value is None else value
 
     def secret(self, name: str) -> pulumi.Output[str] | None:
@@ -115,8 +130,8 @@ class _Reader:
 
 def load_settings(config: pulumi.Config | None = None) -> Settings:
     """Read and validate the stack config; raise ConfigErrors listing every problem."""
-    raw = _Reader(config or pulumi.Config(PROJECT))
     problems = Problems()
+    raw = _Reader(config or pulumi.Config(PROJECT), problems)
     role, domain = _role_and_domain(raw, problems)
     connection = _connection(raw, problems)
     version = problems.check(lambda: check_str(
@@ -140,6 +155,14 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
     )
     _check_instance(raw, problems, role, windmill_stack, instance)
     github_sync = _github_sync(raw, problems, domain, workspace, version, source.data if source else None)
+    warnings = check_guards(StackView(
+        role=role, domain=domain, workspace=workspace, windmill_stack=windmill_stack, github_sync=github_sync,
+        windmill_url=connection.url, secrets=secrets,
+        allow_insecure_http=problems.check(lambda: check_bool(key("allowInsecureHttp"), raw("allowInsecureHttp")),
+                                           False),
+    ), problems)
+    for warning in warnings:
+        pulumi.log.warn(str(warning))
     problems.errors.extend(_plain_credentials(raw))
     problems.raise_if_any()
     assert workspace is not None  # no problems means it parsed
@@ -152,6 +175,7 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
         # Without wmillSyncToken, the workspace component mints a token limited to the workspace.
         sync_token=raw.secret("wmillSyncToken") if github_sync else None,
         platform_link=platform_link,
+        warnings=tuple(str(w) for w in warnings),
         instance=instance,
     )
 
@@ -305,6 +329,16 @@ def _written_workspace_id(written: Any, domain: str | None) -> str | None:
     else:
         candidate = f"homeops-{domain}" if domain else PLATFORM_WORKSPACE
     return candidate if validate_workspace_id(candidate) is None else None
+
+
+def _not_an_object(name: str) -> str:
+    """The fix for an object key that holds a single value (never shown: it may be a secret)."""
+    if name == "secrets":
+        return ("must be an object of named secrets, but holds a single value (not shown): it was set without --path. "
+                "Run pulumi config rm secrets, then pulumi config set --secret --path 'secrets.<name>' <value> "
+                "for each secret")
+    return (f"must be an object, but holds a value that is not one (not shown). Set its fields with pulumi config "
+            f"set --path '{name}.<field>' <value>, or write it as a YAML object in Pulumi.<stack>.yaml")
 
 
 def _plain_credentials(raw: _Reader) -> list[ConfigError]:

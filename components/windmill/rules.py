@@ -136,13 +136,14 @@ validate_principal = pattern(PRINCIPAL_PATTERN, PRINCIPAL_RULE)
 
 GROUP_NAME_PATTERN = r"[\w-]+"
 GROUP_NAME_RULE = "may contain only letters, digits, '_' and '-'"
+MAX_GROUP_NAME_LENGTH = 50  # group_.name VARCHAR(50): a longer name fails the INSERT (groups.rs)
 BUILTIN_GROUP = "all"
 
 
 def validate_group_name(value: Any) -> str | None:
     if value == BUILTIN_GROUP:
         return f"'{BUILTIN_GROUP}' is Windmill's built-in group of every member and cannot be managed"
-    return pattern(GROUP_NAME_PATTERN, GROUP_NAME_RULE)(value)
+    return all_of(pattern(GROUP_NAME_PATTERN, GROUP_NAME_RULE), max_length(MAX_GROUP_NAME_LENGTH))(value)
 
 
 USERNAME_PATTERN = r"[\w.@+-]+"
@@ -159,6 +160,19 @@ validate_member_role = one_of(MEMBER_ROLES)
 # -- variables and resources (§5, §6) ----------------------------------------------------------
 
 MAX_VARIABLE_VALUE_LENGTH = 15000  # VARCHAR(15000)
+
+
+def encrypted_length(value: str) -> int:
+    """How many characters a secret takes in the ``VARCHAR(15000)`` column once Windmill stored it:
+    ``encrypt_str_to_base64`` of magic_crypt AES-256-CBC (windmill-common ``variables.rs``
+    ``encrypt`` @ 08b7146be8032f4bc991e3c81b734b3f2c650fcd), i.e. base64 of the PKCS#7-padded
+    UTF-8 bytes, whole 16-byte blocks with at least one byte of padding."""
+    padded = 16 * (len(value.encode()) // 16 + 1)
+    return 4 * -(-padded // 3)
+
+
+# The longest secret (UTF-8 bytes) whose ciphertext still fits: 11247 bytes become 15000 characters.
+MAX_SECRET_VALUE_BYTES = 11247
 RESOURCE_TYPE_NAME_PATTERN = r"[\w-]{1,50}"
 RESOURCE_TYPE_NAME_RULE = "must be 1 to 50 letters, digits, '_' or '-'"
 validate_resource_type_name = pattern(RESOURCE_TYPE_NAME_PATTERN, RESOURCE_TYPE_NAME_RULE)
@@ -197,8 +211,27 @@ DEFAULT_READ_TIMEOUT_SECONDS = 30
 MAX_TIMEOUT_SECONDS = 600
 
 
+def has_credentials(url: Any) -> bool:
+    """Whether a URL carries a user (and maybe a password) before its host: ``https://u:p@host``."""
+    return isinstance(url, str) and re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@", url) is not None
+
+
+def redacted_url(url: str) -> str:
+    """The URL with whatever stood before ``@`` replaced, for messages that must not show it."""
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#]*@", r"\1***@", url)
+
+
+CREDENTIALS_IN_URL_RULE = (
+    "must not carry credentials (user:password@): they would be published in the windmillUrl export and the "
+    "WMILL_URL Actions variable; put the API token in windmillToken instead"
+)
+
+
 def validate_instance_url(value: Any) -> str | None:
-    """The root URL of a Windmill instance, without ``/api`` (the client adds it)."""
+    """The root URL of a Windmill instance, without ``/api`` (the client adds it), and without
+    credentials in it (the message then shows the URL with them blanked out)."""
+    if has_credentials(value):
+        return f"{CREDENTIALS_IN_URL_RULE}; got {redacted_url(value)!r}"
     if not re.fullmatch(INSTANCE_URL_PATTERN, value):
         example = "https://windmill.example.com"
         return f"must be an http(s) URL of the Windmill instance, e.g. {example}; got {value!r}"

@@ -37,6 +37,7 @@ from components.config.windmill_stack import (
 from components.windmill.readiness import ReadinessGate
 
 from .caddyfile import render_caddyfile, server_alias
+from .hardening import hardening
 from .remote import RemoteWorkers, postgres_tls
 
 # Paths inside the Windmill image (upstream compose), not on the host.
@@ -65,6 +66,11 @@ class WindmillStack(pulumi.ComponentResource):
         self, name: str, args: WindmillStackArgs, opts: pulumi.ResourceOptions | None = None,
         secrets: Mapping[str, pulumi.Output[str]] | None = None,
     ) -> None:
+        if not args.enabled:
+            # Args say whether the stack exists: declaring it from disabled Args would deploy what the
+            # config switched off (issue 10, windmillStack.enabled: "False").
+            raise ValueError("WindmillStack needs Args with enabled true; do not declare it when windmillStack.enabled "
+                             "is false")
         super().__init__("homeops:windmill:WindmillStack", name, None, opts)
         self.args, self._name, self._secrets = args, name, dict(secrets or {})
         self.provider = docker.Provider(
@@ -150,9 +156,12 @@ class WindmillStack(pulumi.ComponentResource):
     def _postgres(self) -> None:
         name, args = self._name, self.args
         # special=False keeps the password URL-safe inside DATABASE_URL. No keepers: it is generated
-        # once and stays in state, so every run uses the same password.
+        # once and stays in state, so every run uses the same password. It is protected and retained
+        # like the volume it unlocks: the data directory knows only this password, so a destroy that
+        # dropped it would leave the retained volume unusable by the next `up` (docs/docker-stack.md).
         self.db_password = random.RandomPassword(
-            f"{name}-db-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-db-password", length=32, special=False,
+            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
         )
         password = pulumi.Output.secret(self.db_password.result)
         # Remote worker groups: Postgres is also published on the private address, with TLS (remote.py).
@@ -392,7 +401,7 @@ class WindmillStack(pulumi.ComponentResource):
             # Running jobs get a minute to finish when a worker is replaced (e.g. an upgrade).
             destroy_grace_seconds=60,
             labels=self._labels(f"worker-{group.name}"),
-            **self._common(),
+            **self._common(group.privileged),
             # Workers wait for the migrations the server runs, so start them after it is healthy.
             opts=self._child(depends_on=[self.postgres, *self.servers]),
         )
@@ -410,8 +419,10 @@ class WindmillStack(pulumi.ComponentResource):
     def _network(self, aliases: list[str]) -> docker.ContainerNetworksAdvancedArgs:
         return docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=aliases or None)
 
-    def _common(self) -> dict[str, Any]:
+    def _common(self, privileged: bool = False) -> dict[str, Any]:
+        """What every container gets: restart policy, rotated logs and its confinement (hardening.py)."""
         return {
+            **hardening(privileged),
             "restart": "unless-stopped",
             "log_driver": "json-file",
             "log_opts": {

@@ -188,6 +188,6 @@ class RemoteWorkers:
             # The drain: SIGTERM, then this long for the running job before the container is killed.
             destroy_grace_seconds=self.host.drain_seconds,
             labels=stack._labels(f"worker-{group.name}"),
-            **stack._common(),
+            **stack._common(group.privileged),
             opts=self._child(depends_on=[self.role_job]),
         )

@@ -45,7 +45,8 @@ def test_platform_stack_builds_the_complete_docker_stack() -> None:
     # The Postgres password and the bootstrap SUPERADMIN_SECRET.
     assert env.names("random:index/randomPassword:RandomPassword") == ["windmill-db-password",
                                                                         "windmill-superadmin-secret"]
-    assert [r.name for r in env.registrations if r.protect] == ["windmill-db-data"]
+    # The data volume and the password it knows (issue 10: protected and retained together).
+    assert sorted(r.name for r in env.registrations if r.protect) == ["windmill-db-data", "windmill-db-password"]
     for registration in env.registrations:
         if registration.typ.startswith(("docker:", "random:")) or registration.typ == GATE:
             assert registration.parent == component.urn, registration.name

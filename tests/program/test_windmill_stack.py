@@ -286,8 +286,12 @@ def test_postgres_data_volume_is_protected_and_retained(default_stack):
     db_data = volumes["windmill_db_data"]
     assert db_data.protect is True and db_data.retain_on_delete is True
     assert volumes["windmill_caddy_data"].retain_on_delete is True
+    # The password that unlocks it goes with it (issue 10): a destroy that kept the volume but dropped
+    # the password left the next `up` a data directory it could not log in to.
+    password = env.one(PASSWORD_TYPE, "windmill-db-password")
+    assert password.protect is True and password.retain_on_delete is True
     # Nothing else is protected: a protected container would block every upgrade.
-    assert [r.name for r in env.registrations if r.protect] == [db_data.name]
+    assert sorted(r.name for r in env.registrations if r.protect) == sorted([db_data.name, password.name])
     assert volume_mounts(containers(env)["windmill-db"])["/var/lib/postgresql/data"] == "windmill_db_data"
 
 
@@ -705,3 +709,43 @@ def test_caddyfile_braces_balance_in_every_variant():
     ):
         text = render_caddyfile(WindmillStackArgs.from_config(config))
         assert text.count("{") == text.count("}"), config
+
+
+# ------------------------------------------------------------------------------------------------
+# Job isolation: the decided trade-off (components/windmill_stack/hardening.py, docs/docker-stack.md)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_containers_are_confined_and_only_a_privileged_group_unshares_job_pids():
+    env, _, _ = build({"workerGroups": [{"name": "untrusted", "replicas": 1, "privileged": True}]})
+    for name, container in containers(env).items():
+        inputs = container.plain_inputs
+        assert "user" not in inputs, name  # the image's user: Windmill writes its caches as root
+        if name.startswith("windmill-worker-untrusted"):
+            # PID-namespace isolation of jobs needs `unshare`, so this group is privileged and nothing else.
+            assert inputs["privileged"] is True
+            assert env_map(container)["FAVOR_UNSHARE_PID"] == "true"
+            assert "securityOpts" not in inputs and "capabilities" not in inputs
+            continue
+        assert inputs.get("privileged") in (None, False), name
+        assert inputs["securityOpts"] == ["no-new-privileges:true"], name
+        assert sorted(inputs["capabilities"]["drops"]) == ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP"], name
+        assert "FAVOR_UNSHARE_PID" not in env_map(container), name
+    # The documented price of the default: workers (like servers) hold the Postgres URL, so a job on
+    # a non-privileged worker can read it from the worker's environment.
+    for name, container in containers(env).items():
+        if name.startswith(("windmill-worker-", "windmill-server-")):
+            assert env_map(container)["DATABASE_URL"].startswith("postgres://postgres:"), name
+
+
+def test_the_stack_refuses_args_that_are_not_enabled():
+    args = WindmillStackArgs.from_config({"enabled": "False"})
+    assert args is not None and args.enabled is False
+    install_mocks(_outputs())
+
+    @pulumi.runtime.test
+    def run() -> None:
+        with pytest.raises(ValueError, match="enabled true"):
+            WindmillStack("windmill", args)
+
+    run()
