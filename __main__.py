@@ -11,9 +11,8 @@ One program, two kinds of stack (docs/architecture.md):
 Every stack also declares its GitHub sync workflow when a repository is configured.
 """
 
-import datetime as dt
-
 import dataclasses
+import datetime as dt
 
 import pulumi
 
