@@ -13,12 +13,14 @@ Every stack also declares its GitHub sync workflow when a repository is configur
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pulumi
 
 from components.config.github_sync import explain_disabled
 from components.config.schema import PLATFORM_WORKSPACE
 from components.config.settings import load_settings
+from components.docs.stacks import held_domain_tokens
 from components.github_sync import GitHubSync
 from components.instance import PreviousRun, WindmillInstance, edition_limits, instance_exports, refuse_exposed_default
 from components.naming import renamed_from
@@ -28,6 +30,7 @@ from components.windmill.readiness import ReadinessGate
 from components.windmill_kubernetes import WindmillKubernetes
 from components.windmill_stack import WindmillStack
 from components.workspace import WindmillWorkspace
+from components.workspace_automation import WorkspaceAutomation
 
 if pulumi.runtime.settings.get_monitor() is None:
     # `python __main__.py` has no Pulumi engine to talk to: say how to run it, not which key is missing.
@@ -127,9 +130,10 @@ workspace = WindmillWorkspace(
     opts=renamed_from(settings.workspace.id, concern),
 )
 
+link: PlatformLink | None = None
 if settings.platform_link is not None:
     # How this domain and the platform may call each other; never another domain.
-    PlatformLink(
+    link = PlatformLink(
         "platform-link",
         settings.platform_link,
         connection=connection,
@@ -137,6 +141,13 @@ if settings.platform_link is not None:
         domain_ready=workspace,
         opts=renamed_from(f"{settings.workspace.id}-platform-link", "platform-link"),
     )
+
+# Schedules and the declared workspace settings; a domain with alerts gets its forwarder as error handler.
+automation = WorkspaceAutomation(
+    "automation", settings.workspace, workspace=workspace, connection=connection, edition=settings.edition,
+    error_handler=link.error_handler if link is not None else None,
+    after=[link.forwarder] if link is not None and link.forwarder is not None else [],
+)
 
 if settings.github_sync is not None:
     sync = GitHubSync(
@@ -161,3 +172,11 @@ pulumi.export("workspaceUrl", workspace.url)
 pulumi.export("folderPaths", workspace.folder_paths)
 pulumi.export("variablePaths", workspace.variable_paths)
 pulumi.export("resourcePaths", workspace.resource_paths)
+pulumi.export("schedulePaths", automation.schedule_paths)
+if settings.is_platform:
+    # The tokens domain stacks keep in this workspace (what each lets the platform run), from the
+    # project's domain stack files: cross-workspace calls stay visible from the platform's side.
+    tokens, unreadable = held_domain_tokens(Path.cwd())
+    for problem in unreadable:
+        pulumi.log.warn(problem)
+    pulumi.export("domainTokens", [t.as_output() for t in tokens])

@@ -18,6 +18,7 @@ from typing import Any
 
 import pulumi
 
+from .automation import check_automation, resolve_edition, sync_scope
 from .errors import ConfigError, Problems
 from .github_sync import GitHubSyncArgs
 from .guards import StackView, check_guards
@@ -84,6 +85,7 @@ class Settings:
     github_token: pulumi.Output[str] | None
     sync_token: pulumi.Output[str] | None
     platform_link: PlatformLinkArgs | None
+    edition: str = "ce"  # windmillEdition: what the instance runs (ce refuses Enterprise-only settings)
     warnings: tuple[str, ...] = ()  # what the preview logs as warnings (guards.py), each naming its key
     instance: InstanceArgs | None = None  # the platform stack's instance (first boot, users, settings)
 
@@ -163,6 +165,10 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
     ), problems)
     for warning in warnings:
         pulumi.log.warn(str(warning))
+    edition = resolve_edition(key("windmillEdition"), raw("windmillEdition"),
+                              windmill_stack.edition if windmill_stack is not None else None, problems)
+    check_automation(key("workspace"), key("platformLink"), workspace, platform_link, edition, problems)
+    github_sync = sync_scope(github_sync, platform_link)  # the Pulumi-deployed forwarder stays out of the sync
     problems.errors.extend(_plain_credentials(raw))
     problems.raise_if_any()
     assert workspace is not None  # no problems means it parsed
@@ -175,6 +181,7 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
         # Without wmillSyncToken, the workspace component mints a token limited to the workspace.
         sync_token=raw.secret("wmillSyncToken") if github_sync else None,
         platform_link=platform_link,
+        edition=edition,
         warnings=tuple(str(w) for w in warnings),
         instance=instance,
     )

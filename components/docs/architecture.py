@@ -95,13 +95,11 @@ def _call_rows(views: list[StackView]) -> list[tuple[str, str, str, str, str]]:
             continue
         for kind, paths in (("flow", link.service_flows), ("script", link.service_scripts)):
             for path in paths:
+                why = "domain calls a platform service"
+                if link.forwards_alerts and kind == "flow" and path == link.alert_dispatcher:
+                    why += f"; its job failures, through the error handler `{link.alert_forwarder}`"
                 rows.append((link.domain_workspace, link.platform_workspace, f"{kind} `{path}`",
-                             f"`{link.service_variable}` in {link.domain_workspace}",
-                             "domain calls a platform service"))
-        if link.forwards_alerts:
-            rows.append((link.domain_workspace, link.platform_workspace, f"flow `{link.alert_dispatcher}`",
-                         f"`{link.service_variable}` in {link.domain_workspace}",
-                         f"job failures, through the error handler `{link.alert_forwarder}`"))
+                             f"`{link.service_variable}` in {link.domain_workspace}", why))
         for path in link.trigger_flows:
             rows.append((link.platform_workspace, link.domain_workspace, f"flow `{path}`",
                          f"`{link.trigger_variable}` in {link.platform_workspace}", "platform triggers a domain flow"))
@@ -129,7 +127,7 @@ def _diagram(views: list[StackView], rows: list[tuple[str, str, str, str, str]])
     lines = ["```mermaid", "flowchart LR"]
     lines += [f'    {_node(v.workspace.id)}["{v.workspace.id}"]' for v in views]
     for caller, target, what, _token, why in rows:
-        label = what.replace("`", "") + (" (alerts)" if why.startswith("job failures") else "")
+        label = what.replace("`", "") + (" (alerts)" if "job failures" in why else "")
         lines.append(f'    {_node(caller)} -- "{label}" --> {_node(target)}')
     return [*lines, "```", ""]
 

@@ -125,3 +125,16 @@ def domain_tokens(views: list[StackView]) -> list[DomainToken]:
                     variable=v.link.trigger_variable, flows=v.link.trigger_flows)
         for v in views if v.link is not None and v.link.trigger_variable is not None
     ]
+
+
+def held_domain_tokens(project_dir: Path) -> tuple[list[DomainToken], list[str]]:
+    """The domain tokens declared by every readable domain stack file in ``project_dir``, and a
+    sentence for each file that could not be read (so one broken domain file cannot fail the
+    platform stack, which only reports what the domains declare)."""
+    views, unreadable = [], []
+    for path in stack_files(project_dir):
+        try:
+            views.append(read_stack(path, project_dir))
+        except (ConfigErrors, OSError, yaml.YAMLError) as error:
+            unreadable.append(f"{path.name} could not be read, so its tokens are not listed: {error}")
+    return domain_tokens(views), unreadable

@@ -25,14 +25,18 @@ from .members import MEMBER
 from .readiness import READINESS_GATE
 from .resource_types import RESOURCE_TYPE
 from .resources import RESOURCE
+from .schedules import SCHEDULE
 from .schema import CONNECTION_INPUTS, KIND_KEY, Declaration, Field
+from .scripts import SCRIPT
 from .tokens import TOKEN
 from .variables import VARIABLE
 from .worker_group_configs import WORKER_GROUP_CONFIG
+from .workspace_settings import WORKSPACE_SETTINGS
 from .workspaces import WORKSPACE
 
 DECLARATIONS: tuple[Declaration, ...] = (
     WORKSPACE, FOLDER, GROUP, MEMBER, VARIABLE, RESOURCE, RESOURCE_TYPE, TOKEN, READINESS_GATE,
+    SCHEDULE, SCRIPT, WORKSPACE_SETTINGS,
     FIRST_BOOT, DEFAULT_ADMIN, INSTANCE_USER, INSTANCE_GROUP, INSTANCE_SETTING, WORKER_GROUP_CONFIG, EDITION_LIMITS,
 )
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -81,8 +81,8 @@ def test_a_preview_before_the_secrets_are_set_names_every_missing_key(deployment
 
 def test_the_platform_quickstart_deploys_the_workspace(deployment: Deployment) -> None:
     outputs = run_quickstart(deployment, "platform")
-    assert re.search(r"\+ 23 to create", outputs["preview"]), outputs["preview"]
-    assert re.search(r"\+ 23 created", outputs["up"]), outputs["up"]
+    assert re.search(r"\+ 29 to create", outputs["preview"]), outputs["preview"]
+    assert re.search(r"\+ 29 created", outputs["up"]), outputs["up"]
     with deployment.api() as api:
         folders = {f["name"] for f in api.get("/w/homeops-platform/folders/list").json()}
         assert folders == {"infrastructure", "deployment", "monitoring", "maintenance"}

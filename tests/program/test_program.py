@@ -96,6 +96,7 @@ def test_financial_stack_reads_the_platform_stack_and_declares_its_domain() -> N
     assert reference.read
     component = env.one(WORKSPACE, "financial")
     link = env.one("homeops:windmill:PlatformLink", "platform-link")
+    automation = env.one("homeops:windmill:WorkspaceAutomation", "automation")  # schedules and settings
     assert env.one(WS, "financial-workspace").plain_inputs["workspace_id"] == "homeops-financial"
     # Every Windmill resource talks to the platform's instance with the platform's token.
     # A domain stack runs no Windmill, but waits for the platform's like the platform does (issue 10).
@@ -107,7 +108,7 @@ def test_financial_stack_reads_the_platform_stack_and_declares_its_domain() -> N
     assert gate.urn in limits.dependencies
     for registration in env.registrations:
         if registration.typ.startswith("pulumi-python:dynamic/windmill") and registration is not gate:
-            assert registration.parent in (component.urn, link.urn) or registration is limits
+            assert registration.parent in (component.urn, link.urn, automation.urn) or registration is limits
             assert registration.plain_inputs["api_url"] == PLATFORM_OUTPUTS["windmillUrl"]
             assert unwrap_secrets(registration.inputs["api_token"]) == PLATFORM_OUTPUTS["windmillToken"]
     group = env.one(GROUP, "financial-group-financial-tracker")

@@ -19,7 +19,8 @@ API_RESOURCES = ("Workspace", "Folder", "Group", "Member", "Variable", "Resource
                  "EditionLimits")
 KINDS = {"Workspace": "workspace", "Folder": "folder", "Group": "group", "Member": "member", "Variable": "variable",
          "Resource": "resource", "ResourceType": "resource_type", "Token": "token", "ReadinessGate": "readiness_gate",
-         "EditionLimits": "edition_limits"}
+         "EditionLimits": "edition_limits",
+         "Schedule": "schedule", "Script": "script", "WorkspaceSettings": "workspace_settings"}
 
 
 def _windmill_resources(run: ProgramRun) -> list[Registration]:

@@ -74,8 +74,8 @@ def test_a_media_domain_appears_in_every_part(with_media: Path) -> None:
             "`WMILL_URL_MEDIA`, `WMILL_WORKSPACE_MEDIA` (variables), `WMILL_TOKEN_MEDIA` (secret) |") in text
     # The calls: media → platform services and alerts, platform → media trigger, as rows and edges.
     assert ("| `homeops-media` | `homeops-platform` | flow `f/monitoring/alert_dispatcher` | "
-            "`f/media/platform_services_token` in homeops-media | job failures, through the error handler "
-            "`f/media/platform_alert_forwarder` |") in text
+            "`f/media/platform_services_token` in homeops-media | domain calls a platform service; its job "
+            "failures, through the error handler `f/media/platform_alert_forwarder` |") in text
     assert ("| `homeops-platform` | `homeops-media` | flow `f/media/refresh_library` | "
             "`f/deployment/media_trigger_token` in homeops-platform | platform triggers a domain flow |") in text
     assert 'homeops_media -- "flow f/monitoring/alert_dispatcher (alerts)" --> homeops_platform' in text
