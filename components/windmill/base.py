@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from .client import ConnectionSettings, WindmillClient
+from .client import ConnectionSettings, WindmillClient, created_as_sent_check
 from .errors import AdoptionRequiredError, AlreadyExistsError, ConnectionConfigError
 from .pickling import leaves_pickler_as_found
 from .rules import DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_READ_TIMEOUT_SECONDS
@@ -190,7 +190,11 @@ class WindmillProvider(DeclaredProvider, ABC):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.declaration.known_inputs(props)
-        outputs = {**inputs, **self.create_or_adopt(self.client(props), inputs)}
+        client = self.client(props)
+        # A *retried* create that meets "already exists" with this content met its own first attempt:
+        # the client then carries on with the create's later steps (client.created_as_sent_check).
+        with created_as_sent_check(lambda: self.created_as_sent(client, inputs)):
+            outputs = {**inputs, **self.create_or_adopt(client, inputs)}
         return CreateResult(self.object_id(outputs), outputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

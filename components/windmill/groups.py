@@ -48,6 +48,12 @@ class GroupProvider(WindmillProvider):
 
     declaration = GROUP
 
+    def created_as_sent(self, client: WindmillClient, inputs: dict[str, Any]) -> bool:
+        # The create request sends the name and summary; members are added one call each afterwards,
+        # so the first attempt's group has none of them yet (create_object adds them next).
+        live = self.live_for_adoption(client, inputs)
+        return live is not None and not self.adoption_differences(inputs, live) - {"members"}
+
     def object_id(self, inputs: dict[str, Any]) -> str:
         return f"{inputs['workspace']}/{inputs['name']}"
 

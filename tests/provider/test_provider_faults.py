@@ -267,3 +267,63 @@ def test_a_create_slower_than_the_read_timeout_is_waited_for_not_repeated(
     probes = [r for r in windmill.requests if "exists" in r.path]
     assert len(probes) >= 2  # kept asking while the first request was in flight
     assert_no_secret_leaked(host, windmill)
+
+
+COLLIDING_CREATES = [
+    ("Variable", "components.windmill.variables:VariableProvider", f"/api/w/{WS}/variables/create", INPUTS),
+    ("Workspace", "components.windmill.workspaces:WorkspaceProvider", "/api/workspaces/create",
+     {"workspace_id": "faults-late", "name": "Late"}),
+    ("Group", "components.windmill.groups:GroupProvider", f"/api/w/{WS}/groups/create",
+     {"workspace": WS, "name": "crew", "members": ["erin"]}),
+]
+
+
+@pytest.mark.parametrize(("kind", "provider", "create_path", "inputs"), COLLIDING_CREATES,
+                         ids=[c[0] for c in COLLIDING_CREATES])
+def test_a_retried_create_that_meets_its_own_first_attempt_counts_as_created(
+    kind: str, provider: str, create_path: str, inputs: dict[str, Any],
+    host: ProviderHost, windmill: WindmillEmulator, api: httpx.Client,
+) -> None:
+    """Issue 10, 3(b), the late case: the first create (read timeout 2 s) lands 6 s after it was sent,
+    after the client stopped waiting for it (2 s + 3 s of polling exists), so the retry is sent and
+    meets the first attempt's object. "Already exists" with the content that was sent is success: one object, no
+    error, and the create's later steps (the group's members) still run."""
+    import importlib
+
+    module, name = provider.split(":")
+    provider_class = getattr(importlib.import_module(module), name)
+    api.post(f"/w/{WS}/workspaces/add_user", json={"email": "erin@example.com", "is_admin": False, "operator": False})
+    engine = Engine(host, connection={"api_url": windmill.url, "api_token": windmill.admin_token,
+                                      "api_read_timeout_seconds": 2, "api_connect_timeout_seconds": 1})
+    windmill.clear_requests()
+    windmill.inject_fault("POST", create_path, delay=6.0)  # lands after the client gave up waiting (5 s)
+    windmill.inject_fault("POST", create_path, delay=1.2)  # the retry (sent at ~5.3 s) is answered after it
+    created = engine.up(Engine.urn(kind, "late"), provider_class(), inputs)
+    assert created.op == "create"
+    if kind != "Workspace":  # at CE's workspace limit the retry hears the limit, not "already exists":
+        assert created.state.outputs.get("adopted") is not True  # the take-over then goes through adoption
+    sent = [r for r in windmill.requests if r.method == "POST" and r.path == create_path]
+    assert [r.status for r in sent] == [200 if kind != "Variable" else 201, 400]
+    if kind == "Group":
+        assert "erin" in api.get(f"/w/{WS}/groups/get/crew").json()["members"]
+    assert_no_secret_leaked(host, windmill)
+
+
+def test_a_secret_orphaned_by_a_failed_read_back_and_rollback_is_taken_over_by_the_next_run(
+    host: ProviderHost, engine: Engine, api: httpx.Client, windmill: WindmillEmulator
+) -> None:
+    """Issue 10, 3(a): the create lands, then the ciphertext read-back and the rollback DELETE both
+    fail, leaving a variable Pulumi does not know about. The next run used to stop on "Variable …
+    already exists"; now the create finds the variable with the declared value and takes it over."""
+    windmill.inject_fault("GET", f"/api/w/{WS}/variables/get/*", status=500, body="Internal: read-back failed")
+    windmill.inject_fault("DELETE", f"/api/w/{WS}/variables/delete/*", status=500, body="Internal: delete failed")
+    with pytest.raises(ProviderError) as failed:
+        engine.up(Engine.urn("Variable", "v"), VariableProvider(), INPUTS)
+    assert "read-back failed" in failed.value.details and "delete failed" in failed.value.details
+    assert variables(api) == ["f/ops/api_key"]  # the orphan
+
+    again = engine.up(Engine.urn("Variable", "v"), VariableProvider(), INPUTS)
+    assert again.op == "create"
+    assert variables(api) == ["f/ops/api_key"]
+    assert again.state.outputs["encrypted_value"] == windmill.raw_variable(WS, "f/ops/api_key")["value"]
+    assert_no_secret_leaked(host, windmill, failed.value.details)
