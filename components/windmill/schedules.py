@@ -187,6 +187,8 @@ class ScheduleProvider(WindmillProvider):
             "ws_error_handler_muted": bool(live.get("ws_error_handler_muted")),
             "retry": live.get("retry"), "no_overlap": bool(live.get("no_flow_overlap")), "tag": live.get("tag") or "",
             "waiting_for_target": bool(state.get("waiting_for_target")) and not live["enabled"],
+            # Kept as the last write computed them: recomputing would make every refresh a change.
+            "next_fire_times": state.get("next_fire_times"),
         }
         for handler in _HANDLERS:
             read[handler] = live.get(handler)

@@ -68,8 +68,9 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
 
     # 1. up creates everything.
     run, report = engine.up(config, secrets=secrets, stack="platform", outputs=RANDOM)
-    # 21 API objects, the gate, and the instance's first boot, edition-limits check and default admin.
-    assert len(report.names("create")) == 25 and not report.names("update")
+    # 21 API objects, the gate, and the instance's first boot, edition-limits check and default admin,
+    # the workspace settings (its error handler) and two schedules (held until the sync deploys their flows).
+    assert len(report.names("create")) == 28 and not report.names("update")
     assert {"instance-first-boot", "instance-edition-limits", "instance-default-admin"} <= report.names("create")
     assert "windmill-ready" in report.names("create")
     assert run.exports["windmillVersion"] == "CE v1.819.0"  # what the gate found at the API URL
@@ -81,11 +82,19 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
         assert resource["value"]["password"] == "$var:f/infrastructure/postgres_password"
         assert client.get("/w/homeops-platform/resources/type/exists/c_redis").json() is True
     assert run.exports["workspaceId"] == "homeops-platform"
+    # The schedules wait for their flows (created disabled); the sync deploys them now, and the
+    # refresh of step 5 lets the next up enable the schedules.
+    with api(emu) as client:
+        assert client.get("/w/homeops-platform/schedules/get/f/monitoring/weekly_report_schedule").json()[
+            "enabled"] is False
+        for flow in ("f/monitoring/weekly_report", "f/deployment/trigger_financial_nightly_scan"):
+            client.post("/w/homeops-platform/flows/create",
+                        json={"path": flow, "summary": "", "value": {"modules": []}}).raise_for_status()
 
     # 2. A second up with nothing changed sends no request at all.
     emu.clear_requests()
     _, report = engine.up(config, secrets=secrets, stack="platform", outputs=RANDOM)
-    assert report.names("same") == set(report.steps) and len(report.steps) == 25
+    assert report.names("same") == set(report.steps) and len(report.steps) == 28
     assert emu.requests == []
 
     # 3. Changes: in place where the API allows, replacement for identity.
@@ -148,6 +157,8 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
         timescale = client.get("/w/homeops-platform/resources/get/f/infrastructure/timescaledb").json()
         assert timescale["value"]["host"] == "timescaledb.homeops.example"
         assert client.get("/w/homeops-platform/folders/exists/maintenance").json() is True
+        assert client.get("/w/homeops-platform/schedules/get/f/monitoring/weekly_report_schedule").json()[
+            "enabled"] is True  # enabled once its flow was deployed
     assert set(engine.refresh().values()) == {"same"}
 
     # 6. destroy archives the workspace (deletionMode: archive) and keeps its data.
@@ -173,8 +184,9 @@ def test_financial_stack_on_the_platform_stacks_instance(
     secrets = {k: v for k, v in FINANCIAL_SECRETS.items() if k != "wmillSyncToken"}
     run, report = engine.up(config, secrets=secrets, stack="financial", platform_outputs=outputs)
     # workspace, folder, 2 members, group, 3 types, 5 variables, 4 resources, the sync token, the
-    # platform link's 2 tokens and 2 variables, the readiness gate and the edition-limits check.
-    assert len(report.names("create")) == 1 + 1 + 2 + 1 + 3 + 5 + 4 + 1 + 4 + 1 + 1
+    # platform link's 2 tokens and 2 variables, the readiness gate, the edition-limits check, the
+    # alert forwarder script and the workspace settings that make it the error handler.
+    assert len(report.names("create")) == 1 + 1 + 2 + 1 + 3 + 5 + 4 + 1 + 4 + 1 + 1 + 2
     [sync_secret] = [r for r in run.env.find("github:index/actionsSecret:ActionsSecret")
                      if r.plain_inputs["secretName"] == "WMILL_TOKEN_FINANCIAL"]
     minted = sync_secret.plain_inputs["value"]
