@@ -187,12 +187,15 @@ def test_financial_stack_on_the_platform_stacks_instance(
     # platform link's 2 tokens and 2 variables, the readiness gate, the edition-limits check, the
     # alert forwarder script and the workspace settings that make it the error handler.
     assert len(report.names("create")) == 1 + 1 + 2 + 1 + 3 + 5 + 4 + 1 + 4 + 1 + 1 + 2
-    [sync_secret] = [r for r in run.env.find("github:index/actionsSecret:ActionsSecret")
+    [sync_secret] = [r for r in run.env.find("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
                      if r.plain_inputs["secretName"] == "WMILL_TOKEN_FINANCIAL"]
     minted = sync_secret.plain_inputs["value"]
     with httpx.Client(base_url=emu.url + "/api", headers={"Authorization": f"Bearer {minted}"}) as workflow:
-        assert workflow.get("/w/homeops-financial/folders/list").status_code == 200
-        assert workflow.get("/w/homeops-platform/folders/list").status_code == 401  # this workspace only
+        assert workflow.get("/w/homeops-financial/scripts/list").status_code == 200
+        assert workflow.get("/w/homeops-platform/scripts/list").status_code == 401  # this workspace only
+        # ... and only what a sync needs (issue 10): no secret, no variable list.
+        assert workflow.get("/w/homeops-financial/variables/list").status_code == 401
+        assert workflow.get("/w/homeops-financial/variables/get/f/atom/alpaca_api_secret_key").status_code == 401
     with api(emu) as client:
         members = {u["email"]: u for u in client.get("/w/homeops-financial/users/list").json()}
         assert members["trader@homeops.example"]["is_admin"] is True
@@ -215,11 +218,15 @@ def test_financial_stack_on_the_platform_stacks_instance(
         scopes = {t["token_prefix"]: t["scopes"] for t in owner.get("/users/tokens/list").json()}
     assert scopes[services["value"][:10]] == ["jobs:run:flows:f/monitoring/alert_dispatcher"]
     assert scopes[triggers["value"][:10]] == ["jobs:run:flows:f/atom/nightly_scan"]
-    for token, allowed, refused in ((services["value"], "homeops-platform", "homeops-financial"),
-                                    (triggers["value"], "homeops-financial", "homeops-platform")):
+    for token, allowed, refused, flow in (
+        (services["value"], "homeops-platform", "homeops-financial", "f/monitoring/alert_dispatcher"),
+        (triggers["value"], "homeops-financial", "homeops-platform", "f/atom/nightly_scan"),
+    ):
         with httpx.Client(base_url=emu.url + "/api", headers={"Authorization": f"Bearer {token}"}) as caller:
-            assert caller.get(f"/w/{allowed}/folders/list").status_code == 200
-            assert caller.get(f"/w/{refused}/folders/list").status_code == 401
+            # Its one scope lets it start its flow (404 while the sync has not deployed it), nothing else.
+            assert caller.post(f"/w/{allowed}/jobs/run/f/{flow}", json={}).status_code in (201, 404)
+            assert caller.get(f"/w/{allowed}/folders/list").status_code == 401  # Required scope: folders:read
+            assert caller.post(f"/w/{refused}/jobs/run/f/{flow}", json={}).status_code == 401
 
     emu.clear_requests()
     _, report = engine.up(config, secrets=secrets, stack="financial", platform_outputs=outputs)
