@@ -16,10 +16,11 @@ program, the provider host and the engine (``benchmarks/process_watch.py``), the
 the state file's size, and the ratio to the provider-only floor of the same objects measured in
 the same run (``benchmarks/scale_floor.py``: the provider host's 4 operations in flight against the
 same emulator, no program and no engine). Then, at one N (``--settings-size``), the same cycle with
-other settings (``--parallel`` values, ``PULUMI_SKIP_CHECKPOINTS``), and a census of the file
-backend's checkpoint writes at N = 100. Run from the repository root; it prints progress as it goes:
+other settings (``--parallel`` values, each with and without ``PULUMI_SKIP_CHECKPOINTS``; every N
+also runs without checkpoints), and a census of the file backend's checkpoint writes at N = 100.
+Run from the repository root; it prints progress as it goes:
 
-    .venv/bin/python -m benchmarks.scale_bench                        # the README's run (~30 min)
+    .venv/bin/python -m benchmarks.scale_bench                 # the README's run (about 2 hours on 2 cores)
     .venv/bin/python -m benchmarks.scale_bench --sizes 100 --settings-size 100
 
 Not a test: figures depend on the machine and its load, which the report states.
@@ -28,6 +29,7 @@ Not a test: figures depend on the machine and its load, which the report states.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -114,8 +116,7 @@ class WatchedProject(PulumiProject):
                     code = process.wait(timeout=3600)
             finally:
                 if process.poll() is None:
-                    os.killpg(process.pid, signal.SIGTERM)
-                    process.wait()
+                    _stop_group(process)
             seconds = time.perf_counter() - started
             usage = watch.stop()
             output.seek(0)
@@ -134,6 +135,23 @@ class WatchedProject(PulumiProject):
         with the ``.attrs`` sidecar of the gocloud file bucket, not counted)."""
         found = self.state.glob(f".pulumi/stacks/*/{STACK}.json.[0-9]*")
         return {p: p.stat().st_size for p in found if p.suffix != ".attrs"}
+
+
+def _stop_group(process: subprocess.Popen[str]) -> None:
+    """SIGTERM the command's process group (the CLI cancels), SIGKILL whatever is left after 15 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        process.poll()  # reap the leader, so only live members keep the group
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.5)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 @contextmanager
@@ -218,11 +236,11 @@ def phase_table(
 
 
 def settings_table(results: dict[str, list[EnginePhase]], floor: dict[str, Phase]) -> list[str]:
-    lines = [f"{'settings':<30} " + " ".join(f"{name:>15}" for name in PHASES) + "   engine CPU s: up, destroy"]
+    lines = [f"{'settings':<48} " + " ".join(f"{name:>15}" for name in PHASES) + "   engine CPU s: up, destroy"]
     for label, phases in results.items():
         cells = [f"{p.ms_per_object:6.1f} ({p.seconds / floor[p.name].seconds:4.1f}x)" for p in phases]
         cpu = f"{phases[0].cpu('engine'):6.1f}, {phases[-1].cpu('engine'):6.1f}"
-        lines.append(f"{label:<30} " + " ".join(f"{c:>15}" for c in cells) + f"   {cpu:>26}")
+        lines.append(f"{label:<48} " + " ".join(f"{c:>15}" for c in cells) + f"   {cpu:>26}")
     return lines
 
 
@@ -236,34 +254,52 @@ def census_lines(phases: list[EnginePhase]) -> list[str]:
     return lines
 
 
+SKIP_CHECKPOINTS = {"PULUMI_SKIP_CHECKPOINTS": "true"}
+
+
+def variants(parallel: list[int]) -> list[Variant]:
+    """The CLI's defaults, other --parallel values, and each of them without checkpoints."""
+    found = [Variant(f"--parallel {p}" + (" (default)" if p == CLI_DEFAULT_PARALLEL else ""), parallel=p)
+             for p in [CLI_DEFAULT_PARALLEL, *parallel]]
+    return found + [Variant(f"PULUMI_SKIP_CHECKPOINTS, {v.label}", v.parallel, SKIP_CHECKPOINTS) for v in found]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 2000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 2000])
     parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every request")
-    parser.add_argument("--settings-size", type=int, default=1000, help="N of the settings comparison (0: none)")
+    parser.add_argument("--settings-size", type=int, default=300, help="N of the settings comparison (0: none)")
     parser.add_argument("--parallel", type=int, nargs="*", default=[4, 16], help="--parallel values to compare")
     parser.add_argument("--census-size", type=int, default=100, help="N of the checkpoint census (0: none)")
     args = parser.parse_args()
     report: list[str] = [f"scale benchmark: {args.latency * 1000:.0f} ms latency per request, engine --parallel "
                          f"{CLI_DEFAULT_PARALLEL} (CLI default), {os.cpu_count()} CPUs, at start {load()}"]
     say(report[0])
+    options = variants(args.parallel)
+    main_variants = [options[0], options[len(options) // 2]]  # the defaults, with and without checkpoints
     floors: dict[int, dict[str, Phase]] = {}
-    cycles: dict[int, list[EnginePhase]] = {}
+    cycles: dict[tuple[int, str], list[EnginePhase]] = {}
     for n in sorted({*args.sizes, args.settings_size} - {0}):
         workspace = ScaleWorkspace(n)
         say(f"[{header(workspace)}]\n  provider-only floor …")
         floors[n], floor_peak = provider_floor(workspace, args.latency)
         if n not in args.sizes:
             continue
-        say(f"  engine, --parallel {CLI_DEFAULT_PARALLEL} …")
-        phases = cycles[n] = engine_cycle(workspace, Variant("default"), args.latency)
-        table = phase_table(phases, floors[n], floor_peak, args.latency)
-        report += ["", header(workspace), *table]
-        say("\n".join(table))
+        report += ["", header(workspace)]
+        for variant in main_variants:
+            say(f"  engine, {variant.label} …")
+            phases = cycles[n, variant.label] = engine_cycle(workspace, variant, args.latency)
+            table = [f"{variant.label}:", *phase_table(phases, floors[n], floor_peak, args.latency)]
+            report += table
+            say("\n".join(table))
     if args.settings_size:
-        report += ["", f"settings at N = {args.settings_size}: ms per object (ratio to the floor)"]
-        report += settings_lines(ScaleWorkspace(args.settings_size), args, floors[args.settings_size],
-                                 cycles.get(args.settings_size))
+        n = args.settings_size
+        for variant in options:
+            if (n, variant.label) not in cycles:
+                say(f"[settings, N = {n}: {variant.label}] …")
+                cycles[n, variant.label] = engine_cycle(ScaleWorkspace(n), variant, args.latency)
+        report += ["", f"settings at N = {n}: ms per object (ratio to the floor)",
+                   *settings_table({v.label: cycles[n, v.label] for v in options}, floors[n])]
     if args.census_size:
         workspace = ScaleWorkspace(args.census_size)
         say(f"[checkpoint census, N = {args.census_size}] …")
@@ -272,20 +308,6 @@ def main() -> None:
                        "(counted with PULUMI_DIY_BACKEND_RETAIN_CHECKPOINTS):", *census_lines(phases)]
     report.append(f"at end {load()}")
     say("\n" + "=" * 40 + " report " + "=" * 40 + "\n" + "\n".join(report))
-
-
-def settings_lines(
-    workspace: ScaleWorkspace, args: argparse.Namespace, floor: dict[str, Phase], default: list[EnginePhase] | None
-) -> list[str]:
-    """The cycle with each setting; the CLI's defaults come from the main run when it had this N."""
-    variants = [Variant(f"--parallel {CLI_DEFAULT_PARALLEL} (default)")]
-    variants += [Variant(f"--parallel {p}", parallel=p) for p in args.parallel]
-    variants.append(Variant("PULUMI_SKIP_CHECKPOINTS=true", env={"PULUMI_SKIP_CHECKPOINTS": "true"}))
-    results = {} if default is None else {variants.pop(0).label: default}
-    for variant in variants:
-        say(f"[settings, N = {workspace.objects}: {variant.label}] …")
-        results[variant.label] = engine_cycle(workspace, variant, args.latency)
-    return settings_table(results, floor)
 
 
 if __name__ == "__main__":
