@@ -17,6 +17,7 @@ errors) and the refusals that were already right, so none of them can quietly re
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -310,3 +311,35 @@ def _secret_values(secrets: dict[str, Any]) -> list[str]:
         elif isinstance(value, str) and len(value) > 6:
             values.append(value)
     return values
+
+
+WARNED = [
+    ("plain http allowed", "platform",
+     both(put("windmillUrl", "http://windmill.lan"), put("allowInsecureHttp", True)), "windmillUrl"),
+    ("caddy domain on loopback", "platform",
+     both(docker(caddy={"domain": "windmill.example.com"}, baseUrl="https://windmill.example.com"),
+          put("instance", {"firstBoot": {"defaultAdminSecured": True}})),  # else first boot's rule refuses it
+     "windmillStack.caddy.domain"),
+    ("moving caddy tag", "platform", docker(caddy={"image": "caddy:2"}), "windmillStack.caddy.image"),
+    ("host key checking off", "platform",
+     docker(dockerHost="ssh://deploy@nas.home.arpa", dockerSshOpts=["-o", "StrictHostKeyChecking=no"]),
+     "windmillStack.dockerSshOpts"),
+    ("readiness timeout of 900 s", "platform", docker(readiness={"timeoutSeconds": 900}),
+     "windmillStack.readiness.timeoutSeconds"),
+    ("workflowFile of another stack", "financial", put("githubSync.workflowFile", "windmill-sync.yml"),
+     "githubSync.workflowFile"),
+    ("sync environment off", "platform", put("githubSync.environment", {"enabled": False}),
+     "githubSync.environment.enabled"),
+]
+
+
+@pytest.mark.parametrize(("name", "stack", "change", "key"), WARNED, ids=[w[0] for w in WARNED])
+def test_accepted_input_that_deserves_a_warning_gets_one_in_the_preview(
+    name: str, stack: str, change: Change, key: str, windmill: WindmillEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    config, secrets, outputs = base(stack, windmill)
+    change(config, secrets)
+    with caplog.at_level(logging.WARNING):
+        run_program(config, secrets=secrets, stack=stack, platform_outputs=outputs)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(message.startswith(f"{P}{key}: ") for message in warnings), warnings
