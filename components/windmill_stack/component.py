@@ -8,6 +8,8 @@ What differs from the upstream compose file, and why:
 * the Postgres password is generated (pulumi-random) and only ever travels inside secret Outputs;
 * every container has a health check, and servers/workers start only once Postgres is healthy;
 * nothing is published on the host except Caddy, bound to 127.0.0.1 unless configured otherwise;
+* worker groups may run on other Docker hosts (``remote.py``): then, and only then, Postgres is also
+  published, on a private address with TLS, for their own database role;
 * the Postgres data volume is protected and retained on delete: no ``pulumi destroy`` drops it,
   and nothing the Windmill version feeds into touches Postgres, so upgrades never replace it;
 * a readiness gate waits until the API answers at the URL the rest of the program will use.
