@@ -77,7 +77,9 @@ def test_the_stack_goes_up_from_its_workspace_file_and_a_second_preview_changes_
 ) -> None:
     deployment.write_workspace(SMALL.workspace_file())
     up = deployment.project.pulumi("up", "--stack", STACK, "--yes")
-    assert "+ 15 created" in up.output, up.output  # stack, component, workspace, folder, type, 5 + 5
+    # stack, component, workspace, folder, type, 5 + 5, and since this test was written: the readiness
+    # gate (issue 10), the edition-limits check and the workspace-automation component
+    assert "+ 18 created" in up.output, up.output
     with deployment.api() as api:
         secret = api.get(f"/w/{WORKSPACE_ID}/variables/get/f/bench/v_00000").json()
         assert secret["is_secret"] is True and secret["value"] == SMALL.secrets()["bench_secret_00000"]
@@ -121,7 +123,8 @@ def test_a_hundred_objects_go_through_up_preview_refresh_and_destroy(deployment:
     emulator.clear_requests()
     refreshed = project.pulumi("refresh", "--stack", STACK, "--yes", "--skip-preview")
     assert "updated" not in refreshed.output.split("Resources:")[-1], refreshed.output
-    assert len(emulator.requests) == LARGE.objects + 3  # one read each: the objects, workspace, folder, type
+    # One read each: the objects, workspace, folder, type; and the readiness gate's three healthy answers.
+    assert len(emulator.requests) == LARGE.objects + 3 + 3, deployment.requests()
 
     emulator.clear_requests()
     project.pulumi("destroy", "--stack", STACK, "--yes", "--skip-preview")
