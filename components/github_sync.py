@@ -80,8 +80,6 @@ SYNC_PUSH_FLAGS = ("--yes", "--skip-variables", "--skip-secrets", "--skip-resour
 
 def build_workflow(args: GitHubSyncArgs) -> dict[str, Any]:
     """The sync workflow of one workspace as a plain dict (what ``yaml.safe_load`` gives back)."""
-    names = args.names
-    pins = ACTION_PINS
     job: dict[str, Any] = {
         "name": f"wmill sync push ({args.workspace_id})",
         # The sync branch only; and Windmill's Git Sync commits its own UI deploys, which pushed
@@ -91,50 +89,7 @@ def build_workflow(args: GitHubSyncArgs) -> dict[str, Any]:
     }
     if args.environment is not None:
         job["environment"] = args.environment.name
-    job.update(
-        {
-            "permissions": {"contents": "read"},
-            "timeout-minutes": 15,
-            "steps": [
-                {
-                    "name": "Check out the repository",
-                    "uses": pins["checkout"].uses,
-                    # The job never pushes; a persisted token would only be something to steal.
-                    "with": {"persist-credentials": False},
-                },
-                {
-                    "name": "Set up Node.js",
-                    "uses": pins["setup-node"].uses,
-                    # No cache: a poisoned cache would run with the workspace token in reach.
-                    "with": {"node-version": args.node_version, "package-manager-cache": False},
-                },
-                {
-                    "name": "Install windmill-cli",
-                    # Pinned to the server version: the CLI and the sync format move together.
-                    "run": f"npm install --global windmill-cli@{args.cli_version}",
-                },
-                {
-                    "name": "Push the workspace to Windmill",
-                    "working-directory": args.folder,
-                    # Values reach the script only through env, never as ${{ }} inside run.
-                    "env": {
-                        "WMILL_URL": f"${{{{ vars.{names.url_variable} }}}}",
-                        "WMILL_WORKSPACE": f"${{{{ vars.{names.workspace_variable} }}}}",
-                        "WMILL_TOKEN": f"${{{{ secrets.{names.token_secret} }}}}",
-                    },
-                    "run": " ".join(
-                        (
-                            "wmill sync push",
-                            *SYNC_PUSH_FLAGS,
-                            '--workspace "$WMILL_WORKSPACE"',
-                            '--token "$WMILL_TOKEN"',
-                            '--base-url "$WMILL_URL"',
-                        )
-                    ),
-                },
-            ],
-        }
-    )
+    job.update({"permissions": {"contents": "read"}, "timeout-minutes": 15, "steps": _sync_steps(args)})
     return {
         "name": f"Windmill sync ({args.workspace_id})",
         "on": {
@@ -150,6 +105,55 @@ def build_workflow(args: GitHubSyncArgs) -> dict[str, Any]:
         },
         "jobs": {"sync": job},
     }
+
+
+def _sync_steps(args: GitHubSyncArgs) -> list[dict[str, Any]]:
+    names, pins = args.names, ACTION_PINS
+    # Values reach the scripts only through env, never as ${{ }} inside run.
+    windmill_env = {
+        "WMILL_URL": f"${{{{ vars.{names.url_variable} }}}}",
+        "WMILL_WORKSPACE": f"${{{{ vars.{names.workspace_variable} }}}}",
+    }
+    return [
+        {
+            "name": "Check out the repository",
+            "uses": pins["checkout"].uses,
+            # The job never pushes; a persisted token would only be something to steal.
+            "with": {"persist-credentials": False},
+        },
+        {
+            "name": "Set up Node.js",
+            "uses": pins["setup-node"].uses,
+            # No cache: a poisoned cache would run with the workspace token in reach.
+            "with": {"node-version": args.node_version, "package-manager-cache": False},
+        },
+        {
+            "name": "Install windmill-cli",
+            # Pinned to the server version: the CLI and the sync format move together.
+            "run": f"npm install --global windmill-cli@{args.cli_version}",
+        },
+        {
+            # Cross-system calls are visible (docs/architecture.md): who pushed which commit to
+            # which workspace, as a notice on the run.
+            "name": "Record who syncs what",
+            "env": {**windmill_env, "ACTOR": "${{ github.actor }}", "COMMIT": "${{ github.sha }}"},
+            "run": 'echo "::notice title=Windmill sync::$ACTOR pushes $COMMIT to $WMILL_WORKSPACE at $WMILL_URL"',
+        },
+        {
+            "name": "Push the workspace to Windmill",
+            "working-directory": args.folder,
+            "env": {**windmill_env, "WMILL_TOKEN": f"${{{{ secrets.{names.token_secret} }}}}"},
+            "run": " ".join(
+                (
+                    "wmill sync push",
+                    *SYNC_PUSH_FLAGS,
+                    '--workspace "$WMILL_WORKSPACE"',
+                    '--token "$WMILL_TOKEN"',
+                    '--base-url "$WMILL_URL"',
+                )
+            ),
+        },
+    ]
 
 
 def build_wmill_yaml(excludes: Sequence[str] = ()) -> dict[str, Any]:

@@ -305,7 +305,11 @@ def test_workflow_structure(name: str) -> None:
     assert job["permissions"] == {"contents": "read"}
     assert wf["concurrency"] == {"group": f"windmill-sync-{args.workspace_id}", "cancel-in-progress": False}
 
-    checkout, node, install, push = job["steps"]
+    checkout, node, install, record, push = job["steps"]
+    # Who pushed which commit to which workspace is on the run (cross-system calls are visible), and
+    # the record step never sees the token.
+    assert record["env"]["ACTOR"] == "${{ github.actor }}" and "WMILL_TOKEN" not in record["env"]
+    assert record["run"].startswith('echo "::notice title=Windmill sync::$ACTOR pushes $COMMIT to $WMILL_WORKSPACE')
     assert checkout["uses"] == "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1"
     assert checkout["with"] == {"persist-credentials": False}
     assert node["uses"] == "actions/setup-node@820762786026740c76f36085b0efc47a31fe5020"

@@ -45,7 +45,7 @@ def test_the_minted_token_syncs_and_lists_but_reaches_no_global_route(
     runner = runner_for(args, site, wmill, tmp_path / "repo")
     runner.checkout(FIXTURES / "windmill")
 
-    (push,) = runner.run_job()
+    _record, push = runner.run_job()
     auth = [(r.method, r.path, r.status) for r in push.requests if r.path.endswith("/whoami")]
     assert auth[:2] == [
         ("GET", "/api/users/whoami", 401),  # the global route refuses the token ...

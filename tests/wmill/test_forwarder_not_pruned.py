@@ -45,7 +45,7 @@ def test_a_push_never_prunes_the_forwarder(excluded: bool, wmill: Path, emulator
     runner = runner_for(args, site, wmill, tmp_path / "repo")
     runner.checkout(FIXTURES / "windmill")
 
-    (push,) = runner.run_job()
+    _record, push = runner.run_job()
     assert push.returncode == 0, push.output
     headers = {"Authorization": f"Bearer {emulator.admin_token}"}
     live = httpx.get(f"{emulator.url}/api/w/{site.workspace}/scripts/get/p/{FORWARDER}", headers=headers)

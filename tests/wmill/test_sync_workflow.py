@@ -88,7 +88,10 @@ def test_push_push_pull_push(domain: str | None, wmill: Path, emulator: Windmill
     folder = runner.checkout(FIXTURES / "windmill")
 
     # 1. The first push deploys the folder's script and flow.
-    (first,) = runner.run_job()
+    record, first = runner.run_job()
+    # The record step names who pushed which commit to which workspace, never the token.
+    assert "::notice title=Windmill sync::homeops-ci pushes 0123456789abcdef" in record.output
+    assert record.mutating == [] and runner.secrets[next(iter(runner.secrets))] not in record.output
     created = sorted(f"{r.method} {r.path}" for r in first.mutating)
     assert created == [
         f"POST /api/w/{site.workspace}/flows/create",
@@ -102,7 +105,7 @@ def test_push_push_pull_push(domain: str | None, wmill: Path, emulator: Windmill
     assert module["value"]["content"] == (folder / "f/ops/daily.flow/a.inline_script.ts").read_text()
 
     # 2. Pushing the same checkout again changes nothing.
-    (second,) = runner.run_job()
+    _record, second = runner.run_job()
     assert second.mutating == [], second.output
 
     # 3. Pull into a fresh checkout that holds only the committed wmill.yaml.
