@@ -20,7 +20,7 @@ other settings (``--parallel`` values, each with and without ``PULUMI_SKIP_CHECK
 also runs without checkpoints), and a census of the file backend's checkpoint writes at N = 100.
 Run from the repository root; it prints progress as it goes:
 
-    .venv/bin/python -m benchmarks.scale_bench                 # the README's run (about 2 hours on 2 cores)
+    .venv/bin/python -m benchmarks.scale_bench                 # the README's run (about 1 hour on 2 cores)
     .venv/bin/python -m benchmarks.scale_bench --sizes 100 --settings-size 100
 
 Not a test: figures depend on the machine and its load, which the report states.
