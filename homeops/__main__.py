@@ -1,83 +1,30 @@
-"""``python -m homeops import --url https://windmill.example.com --workspace homeops-financial --stack financial``
+"""``python -m homeops <command>``: the operator commands around the stacks.
 
-Run it from the project folder (the one with ``Pulumi.yaml``), or pass ``--project-dir``. The API
-token is read from the environment variable ``WINDMILL_TOKEN`` (``--token-env`` names another) or
-asked for at a prompt, never taken as an argument, so it cannot land in the shell history or the
-process list. It must be a token of an admin of the workspace or of a superadmin.
+Each command lives in its own module with ``add_parser(commands)``, which registers its arguments
+and sets ``run`` (``args -> exit status``); this module only lists them.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
 import sys
-from pathlib import Path
 
-from components.windmill.errors import WindmillError
+from . import import_command
 
-from .importer import ImportOptions, run_import
-from .live import ImportRefused
-from .stack_secrets import CopyFailed
+COMMANDS = (import_command,)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m homeops", description="HomeOps Windmill operator commands.")
     commands = parser.add_subparsers(dest="command", required=True)
-    imp = commands.add_parser(
-        "import", help="write a live workspace into a stack's config, so its next pulumi up adopts everything",
-        description=(
-            "Read a live Windmill workspace and write it into Pulumi.<stack>.yaml (or the stack's workspaceFile) "
-            "in the project's own config shape, with adopt: true. Secret values are never written or shown."
-        ),
-    )
-    imp.add_argument("--url", default=os.environ.get("WINDMILL_URL"),
-                     help="root URL of the Windmill instance, without /api (default: $WINDMILL_URL)")
-    imp.add_argument("--workspace", required=True, help="id of the workspace to import, e.g. homeops-financial")
-    imp.add_argument("--stack", required=True, help="the stack whose config receives it, e.g. financial")
-    imp.add_argument("--project-dir", type=Path, default=Path.cwd(), help="the folder with Pulumi.yaml (default: .)")
-    imp.add_argument("--token-env", default="WINDMILL_TOKEN",
-                     help="environment variable holding the API token (default: WINDMILL_TOKEN; asked if unset)")
-    imp.add_argument("--copy-secrets", action="store_true",
-                     help="copy each secret the stack does not hold yet from Windmill into its encrypted config "
-                          "(Pulumi Automation API; the stack must exist)")
-    imp.add_argument("--dry-run", action="store_true", help="print the change to the stack file; write nothing")
-    imp.add_argument("--allow-insecure-http", action="store_true",
-                     help="accept a plain http:// URL to another machine (the token then crosses the network "
-                          "unencrypted)")
+    for command in COMMANDS:
+        command.add_parser(commands)
     return parser
-
-
-def _token(name: str) -> str | None:
-    token = os.environ.get(name, "").strip()
-    if token:
-        return token
-    if sys.stdin.isatty():
-        return getpass.getpass(f"Windmill API token (a workspace admin's or superadmin's; {name} is not set): ")
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if not args.url:
-        print("python -m homeops import: --url (or WINDMILL_URL) is required", file=sys.stderr)
-        return 2
-    token = _token(args.token_env)
-    if not token:
-        print(f"python -m homeops import: no API token: set {args.token_env} (export {args.token_env}=…) "
-              "or run it in a terminal to be asked", file=sys.stderr)
-        return 2
-    options = ImportOptions(url=args.url, workspace=args.workspace, stack=args.stack,
-                            project_dir=args.project_dir.resolve(), copy_secrets=args.copy_secrets,
-                            dry_run=args.dry_run, allow_insecure_http=args.allow_insecure_http)
-    try:
-        return run_import(options, token)
-    except ImportRefused as refused:
-        print(f"python -m homeops import: refused: {refused}", file=sys.stderr)
-        return 2
-    except (WindmillError, CopyFailed, RuntimeError) as error:
-        print(f"python -m homeops import: failed: {error}", file=sys.stderr)
-        return 1
+    return args.run(args)
 
 
 if __name__ == "__main__":
