@@ -40,8 +40,10 @@ from pulumi_policy.proxy import (
 from pulumi_policy.secret import Secret
 
 PLATFORM_WORKSPACE = "homeops-platform"
-# homeops-<domain>: the document's prefixes (platform/*, financial/*, media/*, ...) as workspace ids.
-DOMAIN_WORKSPACE = re.compile(r"homeops-([a-z][a-z0-9]{0,29})")
+# homeops-<concern>: the document's prefixes (platform/*, financial/*, media/*, ...) as workspace ids, optionally
+# with -<suffix> parts (homeops-financial-v2 while a workspace is moved), the same ids the program's own guard
+# lets a stack manage (components/config/guards.py owned_workspace_ids): the concern is the first part.
+CONCERN_WORKSPACE = re.compile(r"homeops-([a-z][a-z0-9]{0,29})(?:-[A-Za-z0-9_]+)*")
 
 DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
 CONTAINER = "docker:index/container:Container"
@@ -179,18 +181,17 @@ def kind_from_shape(props: Mapping[str, Any]) -> str | None:
 
 def workspace_role(workspace: Any) -> str | None:
     """``platform``, ``domain`` or None (unknown, or not named by the document's prefixes)."""
-    if workspace == PLATFORM_WORKSPACE:
-        return "platform"
-    if isinstance(workspace, str) and DOMAIN_WORKSPACE.fullmatch(workspace):
-        return "domain"
-    return None
+    match = CONCERN_WORKSPACE.fullmatch(workspace) if isinstance(workspace, str) else None
+    if match is None:
+        return None
+    return "platform" if match.group(1) == "platform" else "domain"
 
 
 def domain_of(workspace: Any) -> str | None:
     """``financial`` for ``homeops-financial``; None for the platform and anything else."""
-    if workspace == PLATFORM_WORKSPACE or not isinstance(workspace, str):
+    if workspace_role(workspace) != "domain":
         return None
-    match = DOMAIN_WORKSPACE.fullmatch(workspace)
+    match = CONCERN_WORKSPACE.fullmatch(workspace)
     return match.group(1) if match else None
 
 

@@ -75,15 +75,15 @@ def _workspace_prefix(args: ResourceValidationArgs, report: ReportViolation) -> 
         report(
             f"Windmill {entry.kind.replace('_', ' ')} {entry.label} is in workspace {workspace!r}, which is not "
             f"named by the architecture's prefixes: {PLATFORM_WORKSPACE} for the platform, homeops-<domain> "
-            f"(lowercase letters and digits) for a domain.",
+            f"(lowercase letters and digits) for a domain, each optionally with -<suffix> parts.",
             None,
         )
 
 
 WORKSPACE_PREFIX = ResourceValidationPolicy(
     name="workspaces-named-by-prefix",
-    description="Windmill workspaces are homeops-platform or homeops-<domain>, so every object's owner is plain "
-                "from its workspace.",
+    description="Windmill workspaces are homeops-platform or homeops-<domain> (optionally -<suffix>), so every "
+                "object's owner is plain from its workspace.",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_workspace_prefix,
 )
@@ -168,7 +168,7 @@ NO_SHARED = StackValidationPolicy(
 def _owner_prefixes(stack: Stack) -> list[str]:
     prefixes = []
     for workspace in sorted(stack.own_workspaces):
-        if workspace == PLATFORM_WORKSPACE:
+        if workspace_role(workspace) == "platform":
             prefixes.append("platform")
         elif domain_of(workspace):
             prefixes.append(str(domain_of(workspace)))
@@ -234,12 +234,12 @@ DOMAIN_FOLDERS = ResourceValidationPolicy(
 def _platform_folders(args: ResourceValidationArgs, report: ReportViolation) -> None:
     entry = item(args)
     name = entry.props.get("name")
-    if entry.kind != "folder" or entry.workspace != PLATFORM_WORKSPACE or not isinstance(name, str):
+    if entry.kind != "folder" or workspace_role(entry.workspace) != "platform" or not isinstance(name, str):
         return
     domain = _named_like(name, _config_list(args, "domainNames", DOMAIN_NAMES))
     if domain:
         report(
-            f"Folder {name} of {PLATFORM_WORKSPACE} is named after the domain '{domain}': the platform stays "
+            f"Folder {name} of {entry.workspace} is named after the domain '{domain}': the platform stays "
             f"generic, so domain logic goes into that domain's own workspace.",
             None,
         )

@@ -233,6 +233,9 @@ def test_direction_domain_to_domain_is_refused() -> None:
     # Not stored anywhere: held by the stack's own workspace, still refused.
     unstored = link_stack("homeops-media", "homeops-financial", [], store=False)
     assert "held by homeops-financial" in one(communication.TOKEN_DIRECTION, unstored.args())
+    # A suffixed domain workspace is still a domain: no way around the rule by renaming.
+    moved = link_stack("homeops-media-v2", "homeops-financial", ["jobs:run:flows:f/media/scan"])
+    assert "a domain never calls another domain" in one(communication.TOKEN_DIRECTION, moved.args())
 
 
 def test_direction_needs_named_workspaces() -> None:
@@ -283,8 +286,13 @@ def test_cross_workspace_variable_documented() -> None:
 
 def test_workspaces_named_by_prefix() -> None:
     policy = workspace_layout.WORKSPACE_PREFIX
-    for ws in ("homeops-platform", "homeops-financial", "homeops-smart2"):
+    # The suffixed ids are the ones the program's guard lets a stack manage (homeops-financial-v2 while a
+    # workspace is moved): the pack and the program agree on which ids are the architecture's.
+    for ws in ("homeops-platform", "homeops-financial", "homeops-smart2", "homeops-financial-v2",
+               "homeops-platform-staging"):
         assert violations(policy, resource(WM + "Workspace", wm_props("workspace", workspace_id=ws, name=ws))) == []
+    for ws in ("homeops-", "homeops--v2", "homeops-Financial", "homeops-financial-"):
+        assert violations(policy, resource(WM + "Workspace", wm_props("workspace", workspace_id=ws, name=ws))), ws
     bad = resource(GENERIC, {"workspace": "trading-prod", "path": "f/x/y", "value": "1", "is_secret": False})
     assert "Windmill variable f/x/y is in workspace 'trading-prod', which is not named by" in one(policy, bad)
     assert "'Homeops-Media'" in one(policy, resource(WM + "Workspace", wm_props(
@@ -354,6 +362,8 @@ def test_platform_folders_not_domains() -> None:
         "folder", workspace="homeops-platform", name="monitoring"))) == []
     trading = resource(WM + "Folder", wm_props("folder", workspace="homeops-platform", name="trading"))
     assert "Folder trading of homeops-platform is named after the domain 'trading'" in one(policy, trading)
+    staging = resource(WM + "Folder", wm_props("folder", workspace="homeops-platform-staging", name="trading"))
+    assert "Folder trading of homeops-platform-staging is named after the domain" in one(policy, staging)
 
 
 def test_no_infrastructure_in_domain_stacks() -> None:
