@@ -10,12 +10,14 @@ import argparse
 import sys
 
 from . import import_command
+from .version import project_version
 
 COMMANDS = (import_command,)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m homeops", description="HomeOps Windmill operator commands.")
+    parser.add_argument("--version", action="version", version=f"homeops-windmill {project_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(commands)
