@@ -14,6 +14,7 @@ Secret values are only ever handled as secret Outputs; messages name secrets, ne
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -46,6 +47,7 @@ from .values import Section, check_bool, check_int, check_str
 from .windmill_stack import WindmillStackArgs
 from .workspace import WindmillWorkspaceArgs
 from .workspace_file import WorkspaceSource, workspace_source
+from .yaml_comments import cut_values_in_file
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
         allow_insecure_http=problems.check(lambda: check_bool(key("allowInsecureHttp"), raw("allowInsecureHttp")),
                                            False),
     ), problems)
-    for warning in warnings:
+    for warning in [*warnings, *_cut_yaml_values(source)]:
         pulumi.log.warn(str(warning))
     edition = resolve_edition(key("windmillEdition"), raw("windmillEdition"),
                               windmill_stack.edition if windmill_stack is not None else None, problems)
@@ -185,6 +187,15 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
         warnings=tuple(str(w) for w in warnings),
         instance=instance,
     )
+
+
+def _cut_yaml_values(source: WorkspaceSource | None) -> list[str]:
+    """Values the stack file (or the workspace file) lost to a YAML comment (yaml_comments.py)."""
+    stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
+    found = cut_values_in_file(Path.cwd() / stack_file, stack_file)
+    if source is not None and source.file is not None:
+        found += cut_values_in_file(source.file, source.key)
+    return found
 
 
 def _role_and_domain(raw: _Reader, problems: Problems) -> tuple[str, str | None]:
