@@ -10,7 +10,9 @@ operations in flight (the provider host serves 4 at a time):
   delete    Delete of N variables
 
 and prints per phase the HTTP requests the emulator received, the TCP connections it accepted and
-the wall time per object, with 20 ms of latency on every request. Run from the repository root:
+the wall time per object, with 20 ms of latency on every request. The table goes to stdout; progress
+(each step and phase as it finishes, with the time since the start) goes to stderr. Run from the
+repository root:
 
     .venv/bin/python -m benchmarks.provider_bench                 # plain variables
     .venv/bin/python -m benchmarks.provider_bench --secret        # secret variables
@@ -30,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.progress import Progress
 from components.windmill.variables import VariableProvider
 from testkit.provider_host import Engine, ProviderHost, ResourceState
 from windmill_emulator import WindmillEmulator
@@ -54,15 +57,22 @@ class Phase:
                 f"{self.connections:>12} {per_object:>12.1f}")
 
 
-def measure(name: str, emu: WindmillEmulator, count: int, work: Callable[[], Any]) -> tuple[Phase, Any]:
+def measure(
+    name: str, emu: WindmillEmulator, count: int, work: Callable[[], Any], progress: Progress | None = None
+) -> tuple[Phase, Any]:
     requests, connections = len(emu.requests), emu.connections_opened
     started = time.perf_counter()
     result = work()
     elapsed = time.perf_counter() - started
-    return Phase(name, count, len(emu.requests) - requests, emu.connections_opened - connections, elapsed), result
+    phase = Phase(name, count, len(emu.requests) - requests, emu.connections_opened - connections, elapsed)
+    if progress is not None:
+        progress(f"  {name} of {count}: {elapsed:.2f} s, {phase.requests} requests")
+    return phase, result
 
 
-def run(size: int, latency: float, secret: bool) -> list[Phase]:
+def run(size: int, latency: float, secret: bool, progress: Progress | None = None) -> list[Phase]:
+    say = progress or (lambda _: None)
+    say(f"N = {size}: starting the emulator and the provider host")
     emu = WindmillEmulator(latency=latency, workspace_limit=False).start()
     try:
         with httpx.Client(base_url=emu.url + "/api", headers={"Authorization": f"Bearer {emu.admin_token}"}) as api:
@@ -82,20 +92,22 @@ def run(size: int, latency: float, secret: bool) -> list[Phase]:
             def each(func: Callable[[int], Any]) -> list[Any]:
                 return list(pool.map(func, range(size)))
 
+            say(f"N = {size}: provider host ready")
             phases = []
             phase, states = measure("create", emu, size, lambda: each(
-                lambda i: engine.up(urns[i], provider, inputs(i, f"value-{i}")).state))
+                lambda i: engine.up(urns[i], provider, inputs(i, f"value-{i}")).state), progress)
             phases.append(phase)
             phase, _ = measure("plan", emu, size, lambda: each(
-                lambda i: engine.up(urns[i], provider, inputs(i, f"value-{i}"), states[i])))
+                lambda i: engine.up(urns[i], provider, inputs(i, f"value-{i}"), states[i])), progress)
             phases.append(phase)
-            phase, refreshed = measure("refresh", emu, size, lambda: each(lambda i: engine.refresh(states[i])))
+            phase, refreshed = measure("refresh", emu, size, lambda: each(lambda i: engine.refresh(states[i])),
+                                       progress)
             phases.append(phase)
             current: list[ResourceState] = [r or s for r, s in zip(refreshed, states, strict=True)]
             phase, updated = measure("update", emu, size, lambda: each(
-                lambda i: engine.up(urns[i], provider, inputs(i, f"new-{i}"), current[i]).state))
+                lambda i: engine.up(urns[i], provider, inputs(i, f"new-{i}"), current[i]).state), progress)
             phases.append(phase)
-            phase, _ = measure("delete", emu, size, lambda: each(lambda i: engine.destroy(updated[i])))
+            phase, _ = measure("delete", emu, size, lambda: each(lambda i: engine.destroy(updated[i])), progress)
             phases.append(phase)
             pool.shutdown()
             return phases
@@ -103,18 +115,20 @@ def run(size: int, latency: float, secret: bool) -> list[Phase]:
         emu.stop()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 300])
     parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every request")
     parser.add_argument("--secret", action="store_true", help="benchmark secret variables")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    progress = Progress()
     kind = "secret" if args.secret else "plain"
     print(f"{kind} variables, {args.latency * 1000:.0f} ms latency per request, {PARALLEL} operations in flight")
-    print(f"{'phase':<8} {'N':>5} {'requests':>9} {'per obj':>9} {'connections':>12} {'ms per obj':>12}")
+    print(f"{'phase':<8} {'N':>5} {'requests':>9} {'per obj':>9} {'connections':>12} {'ms per obj':>12}", flush=True)
     for size in args.sizes:
-        for phase in run(size, args.latency, args.secret):
-            print(phase.row())
+        for phase in run(size, args.latency, args.secret, progress):
+            print(phase.row(), flush=True)
+    progress(f"done: {len(args.sizes)} size(s)")
 
 
 if __name__ == "__main__":

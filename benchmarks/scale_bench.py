@@ -18,7 +18,9 @@ the same run (``benchmarks/scale_floor.py``: the provider host's 4 operations in
 same emulator, no program and no engine). Then, at one N (``--settings-size``), the same cycle with
 other settings (``--parallel`` values, each with and without ``PULUMI_SKIP_CHECKPOINTS``; every N
 also runs without checkpoints), and a census of the file backend's checkpoint writes at N = 100.
-Run from the repository root; it prints progress as it goes:
+Run from the repository root. The tables (as each cycle finishes) and the final report go to stdout;
+progress (each step and CLI command as it finishes, a heartbeat every 20 s during a long command,
+each with the time since the start) goes to stderr:
 
     .venv/bin/python -m benchmarks.scale_bench                 # the README's run (about 1 hour on 2 cores)
     .venv/bin/python -m benchmarks.scale_bench --sizes 100 --settings-size 100
@@ -43,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.process_watch import RoleUsage, TreeWatch
+from benchmarks.progress import Progress
 from benchmarks.provider_bench import Phase
 from benchmarks.scale_floor import PARALLEL as FLOOR_PARALLEL
 from benchmarks.scale_floor import provider_floor
@@ -62,7 +65,11 @@ ROLES = ("program", "provider host", "engine")
 
 
 def say(message: str) -> None:
+    """A result line: stdout, at once."""
     print(message, flush=True)
+
+
+progress = Progress()  # progress lines: stderr, with the time since the run started
 
 
 @dataclass
@@ -162,7 +169,7 @@ def _heartbeat(command: str, started: float, emu: WindmillEmulator | None, every
     def beat() -> None:
         while not done.wait(every):
             requests = f", {len(emu.requests)} requests so far" if emu is not None else ""
-            say(f"    … {command}: {time.perf_counter() - started:.0f} s{requests}")
+            progress(f"    … {command}: {time.perf_counter() - started:.0f} s{requests}")
 
     thread = threading.Thread(target=beat, daemon=True)
     thread.start()
@@ -183,6 +190,7 @@ def engine_cycle(
         with tempfile.TemporaryDirectory(prefix="scale-bench-") as base:
             project = WatchedProject(Path(base), extra_env=env)
             init_stack(project, emu.url, emu.admin_token, workspace)
+            progress(f"    stack {STACK} initialised ({workspace.objects} objects)")
             phases = []
             for name, args in PHASES.items():
                 before, kept = len(emu.requests), project.checkpoint_files()
@@ -192,7 +200,7 @@ def engine_cycle(
                 written = {p: s for p, s in project.checkpoint_files().items() if p not in kept}
                 phases.append(EnginePhase(name, workspace.objects, seconds, len(emu.requests) - before, usage,
                                           state.stat().st_size if state else 0, (len(written), sum(written.values()))))
-                say(f"    {name:<8} {seconds:7.1f} s   {phases[-1].requests:6d} requests")
+                progress(f"    {name:<8} {seconds:7.1f} s   {phases[-1].requests:6d} requests")
             return phases
     finally:
         emu.stop()
@@ -264,14 +272,15 @@ def variants(parallel: list[int]) -> list[Variant]:
     return found + [Variant(f"PULUMI_SKIP_CHECKPOINTS, {v.label}", v.parallel, SKIP_CHECKPOINTS) for v in found]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 2000])
     parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every request")
     parser.add_argument("--settings-size", type=int, default=300, help="N of the settings comparison (0: none)")
     parser.add_argument("--parallel", type=int, nargs="*", default=[4, 16], help="--parallel values to compare")
     parser.add_argument("--census-size", type=int, default=100, help="N of the checkpoint census (0: none)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    progress.restart()
     report: list[str] = [f"scale benchmark: {args.latency * 1000:.0f} ms latency per request, engine --parallel "
                          f"{CLI_DEFAULT_PARALLEL} (CLI default), {os.cpu_count()} CPUs, at start {load()}"]
     say(report[0])
@@ -281,13 +290,15 @@ def main() -> None:
     cycles: dict[tuple[int, str], list[EnginePhase]] = {}
     for n in sorted({*args.sizes, args.settings_size} - {0}):
         workspace = ScaleWorkspace(n)
-        say(f"[{header(workspace)}]\n  provider-only floor …")
+        progress(f"[{header(workspace)}]")
+        progress("  provider-only floor …")
         floors[n], floor_peak = provider_floor(workspace, args.latency)
+        progress("  provider-only floor: " + ", ".join(f"{k} {v.seconds:.1f} s" for k, v in floors[n].items()))
         if n not in args.sizes:
             continue
         report += ["", header(workspace)]
         for variant in main_variants:
-            say(f"  engine, {variant.label} …")
+            progress(f"  engine, {variant.label} …")
             phases = cycles[n, variant.label] = engine_cycle(workspace, variant, args.latency)
             table = [f"{variant.label}:", *phase_table(phases, floors[n], floor_peak, args.latency)]
             report += table
@@ -296,18 +307,19 @@ def main() -> None:
         n = args.settings_size
         for variant in options:
             if (n, variant.label) not in cycles:
-                say(f"[settings, N = {n}: {variant.label}] …")
+                progress(f"[settings, N = {n}: {variant.label}] …")
                 cycles[n, variant.label] = engine_cycle(ScaleWorkspace(n), variant, args.latency)
         report += ["", f"settings at N = {n}: ms per object (ratio to the floor)",
                    *settings_table({v.label: cycles[n, v.label] for v in options}, floors[n])]
     if args.census_size:
         workspace = ScaleWorkspace(args.census_size)
-        say(f"[checkpoint census, N = {args.census_size}] …")
+        progress(f"[checkpoint census, N = {args.census_size}] …")
         phases = engine_cycle(workspace, Variant("census"), args.latency, census=True)
         report += ["", f"file backend checkpoint writes at N = {args.census_size} "
                        "(counted with PULUMI_DIY_BACKEND_RETAIN_CHECKPOINTS):", *census_lines(phases)]
     report.append(f"at end {load()}")
     say("\n" + "=" * 40 + " report " + "=" * 40 + "\n" + "\n".join(report))
+    progress("done")
 
 
 if __name__ == "__main__":
