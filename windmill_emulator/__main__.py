@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="where to write the admin API token when --admin-token is not given")
     parser.add_argument("--superadmin-secret", default=None, help="emulate SUPERADMIN_SECRET")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds of delay added to every request")
+    parser.add_argument("--log-requests", action="store_true",
+                        help="one line per request on stderr: time, method, path, query parameter names, status, "
+                             "duration, workspace and user; never headers, tokens, query values or bodies")
     args = parser.parse_args(argv)
     emu = WindmillEmulator(
         edition=args.edition,
@@ -35,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         latency=args.latency,
         admin_token=args.admin_token,
+        request_log=sys.stderr if args.log_requests else None,
     ).start()
     print(f"Windmill emulator ({args.edition} v{args.version}) listening on {emu.url}", flush=True)
     print(f"API base: {emu.url}/api", flush=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import (
@@ -53,6 +53,7 @@ from .framework import (
     parse_json_body,
     text,
 )
+from .request_log import RequestLog
 from .store import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, Store, Token
 from .users import add_instance_user, new_token
 from .workspaces import add_workspace
@@ -250,11 +251,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         emu = self.server.emulator
+        started = time.perf_counter()
         conn = self.server.conn_ids.get(self.connection, 0)
         split = urlsplit(self.path)
         raw_path = split.path
         path = unquote(raw_path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
+        log = emu.request_log
+        caller = log.caller(self.headers, query) if log is not None else ("-", None)
         body = self._read_body()
         method = self.command
 
@@ -262,6 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
             emu._record(
                 RecordedRequest(method, path, query, status, raw_path, body or b"", dropped=dropped, connection=conn)
             )
+            if log is not None:
+                log.write(method, path, query, status, time.perf_counter() - started, caller, dropped)
 
         if body is None:
             self.close_connection = True
@@ -335,7 +341,9 @@ class WindmillEmulator:
         group_limit: bool | None = None,
         create_workspace_require_superadmin: bool = True,
         workers_alive: int = 1,
+        request_log: TextIO | None = None,
     ) -> None:
+        """``request_log``: a stream for one line per request (``windmill_emulator/request_log.py``)."""
         if edition not in ("CE", "EE"):
             raise ValueError(f"edition must be 'CE' or 'EE', got {edition!r}")
         self.config = EmulatorConfig(
@@ -357,6 +365,7 @@ class WindmillEmulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._seed(admin_token)
+        self.request_log = RequestLog(request_log, self.store, self.config) if request_log is not None else None
 
     # ------------------------------------------------------------------ setup
 
