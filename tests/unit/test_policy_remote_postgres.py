@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from policy.homeops_policy import docker_host
-from tests.unit.test_policies import one, postgres_stack, violations
+from tests.unit.policy_stacks import one, postgres_stack, violations
 
 TLS_COMMAND = ["postgres", "-c", "max_connections=100", "-c", "ssl=on",
                "-c", "hba_file=/etc/homeops/postgres/pg_hba.conf"]
