@@ -1,7 +1,9 @@
-"""WindmillStack under pulumi mocks: every container, the Caddyfile, secrets, data safety, config errors."""
+"""WindmillStack under pulumi mocks, the default stack: every container, secrets, data safety, the
+readiness gate and outputs; and job isolation, the decided trade-off. Other configurations, config
+errors and the Caddyfile have files of their own (test_windmill_stack_*.py)."""
 
-# Paths under /tmp and 0.0.0.0 below are container settings being asserted, not used by the tests.
-# ruff: noqa: S104, S108
+# Paths under /tmp below are container settings being asserted, not used by the tests.
+# ruff: noqa: S108
 
 from __future__ import annotations
 
@@ -11,96 +13,27 @@ import pulumi
 import pytest
 
 from components.config.docker_values import DEFAULT_CADDY_IMAGE
-from components.config.errors import ConfigError, ConfigErrors
 from components.config.schema import DEFAULT_WINDMILL_VERSION
 from components.config.windmill_stack import WindmillStackArgs
-from components.config.windmill_stack_parts import required_connections
 from components.windmill.readiness import ReadinessGate
 from components.windmill_stack import WindmillStack, render_caddyfile
 from testkit.mocking import MockEnvironment, install_mocks, is_secret, plaintext_leaks
-
-PASSWORD = "GeneratedPassw0rdForTheMockEngine42"
-COMPONENT = "homeops:windmill:WindmillStack"
-CONTAINER = "docker:index/container:Container"
-VOLUME = "docker:index/volume:Volume"
-IMAGE = "docker:index/remoteImage:RemoteImage"
-NETWORK = "docker:index/network:Network"
-PASSWORD_TYPE = "random:index/randomPassword:RandomPassword"
-GATE = "pulumi-python:dynamic/windmill:ReadinessGate"
-PREFIX = "homeops-windmill:windmillStack"
-
-
-def _outputs() -> dict[str, Any]:
-    return {
-        # Containers get the image *reference* as their image id, which keeps assertions readable.
-        IMAGE: lambda a: {"imageId": a.inputs["name"]},
-        PASSWORD_TYPE: lambda a: {"result": PASSWORD},
-        GATE: lambda a: {
-            "version": ("EE" if "-ee:" in _current_image[0] else "CE") + f" v{a.inputs['expected_version']}"
-        },
-        NETWORK: lambda a: {"name": a.inputs["name"]},
-        VOLUME: lambda a: {"name": a.inputs["name"]},
-    }
-
-
-_current_image = [""]
-
-
-def build(config: dict[str, Any] | None = None) -> tuple[MockEnvironment, dict[str, Any], WindmillStackArgs]:
-    """Build the stack from a windmillStack config under fresh mocks; returns recorded state."""
-    args = WindmillStackArgs.from_config({"enabled": True, **(config or {})})
-    _current_image[0] = args.windmill_image
-    env = install_mocks(_outputs())
-    captured: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def run() -> pulumi.Output:
-        stack = WindmillStack("windmill", args)
-
-        async def secret_flag() -> bool:
-            return await stack.database_url.is_secret()
-
-        captured["stack"] = stack
-        return pulumi.Output.all(
-            stack.public_url,
-            stack.internal_url,
-            stack.api_url,
-            stack.windmill_version,
-            stack.database_url,
-            pulumi.Output.from_input(secret_flag()),
-        ).apply(
-            lambda v: captured.update(
-                public_url=v[0],
-                internal_url=v[1],
-                api_url=v[2],
-                windmill_version=v[3],
-                database_url=v[4],
-                database_url_secret=v[5],
-            )
-        )
-
-    run()
-    return env, captured, args
-
-
-def containers(env: MockEnvironment) -> dict[str, Any]:
-    return {r.name: r for r in env.find(CONTAINER)}
-
-
-def env_list(registration: Any) -> list[str]:
-    return list(registration.plain_inputs.get("envs") or [])
-
-
-def env_map(registration: Any) -> dict[str, str]:
-    return dict(item.split("=", 1) for item in env_list(registration))
-
-
-def volume_mounts(registration: Any) -> dict[str, str]:
-    return {
-        v["containerPath"]: v.get("volumeName") or v.get("hostPath")
-        for v in registration.plain_inputs.get("volumes", [])
-    }
-
+from tests.program.windmill_stack_mocks import (
+    COMPONENT,
+    CONTAINER,
+    GATE,
+    IMAGE,
+    NETWORK,
+    PASSWORD,
+    PASSWORD_TYPE,
+    VOLUME,
+    build,
+    containers,
+    env_list,
+    env_map,
+    mock_outputs,
+    volume_mounts,
+)
 
 # --------------------------------------------------------------------------------------------
 # Default stack: what is created and how
@@ -328,389 +261,6 @@ def test_outputs(default_stack):
     assert captured["database_url"] == f"postgres://postgres:{PASSWORD}@db:5432/windmill?sslmode=disable"
 
 
-# --------------------------------------------------------------------------------------------
-# Other configurations
-# --------------------------------------------------------------------------------------------
-
-
-def test_ee_edition_uses_the_ee_image():
-    env, captured, _ = build({"edition": "ee", "version": "1.650.2"})
-    images = {r.plain_inputs["name"] for r in env.find(IMAGE)}
-    assert "ghcr.io/windmill-labs/windmill-ee:1.650.2" in images
-    assert "ghcr.io/windmill-labs/windmill:1.650.2" not in images
-    for name, container in containers(env).items():
-        if name.startswith(("windmill-server", "windmill-worker")):
-            assert container.plain_inputs["image"] == "ghcr.io/windmill-labs/windmill-ee:1.650.2"
-    assert captured["windmill_version"] == "EE v1.650.2"
-
-
-def test_three_worker_groups():
-    env, _, args = build(
-        {
-            "workerGroups": [
-                {"name": "default", "replicas": 2},
-                {"name": "native", "replicas": 1, "memory": "1024m"},
-                {
-                    "name": "reports",
-                    "replicas": 2,
-                    "memory": "4g",
-                    "cpus": 1.5,
-                    "privileged": True,
-                    "env": {"INIT_SCRIPT": "apt-get install -y chromium", "SOME_FLAG": True},
-                },
-            ]
-        }
-    )
-    names = [n for n in env.names(CONTAINER) if "worker" in n]
-    assert names == [
-        "windmill-worker-default-0",
-        "windmill-worker-default-1",
-        "windmill-worker-native-0",
-        "windmill-worker-reports-0",
-        "windmill-worker-reports-1",
-    ]
-    all_containers = containers(env)
-    reports = all_containers["windmill-worker-reports-1"]
-    inputs = reports.plain_inputs
-    variables = env_map(reports)
-    assert variables["WORKER_GROUP"] == "reports"
-    assert variables["INIT_SCRIPT"] == "apt-get install -y chromium" and variables["SOME_FLAG"] == "true"
-    assert variables["FAVOR_UNSHARE_PID"] == "true"  # paired with privileged, as upstream does
-    assert inputs["memory"] == 4096 and inputs["cpus"] == "1.5" and inputs["privileged"] is True
-    assert all_containers["windmill-worker-native-0"].plain_inputs["memory"] == 1024
-    assert "FAVOR_UNSHARE_PID" not in env_map(all_containers["windmill-worker-default-0"])
-    assert not all_containers["windmill-worker-default-0"].plain_inputs.get("privileged")
-    assert args.worker_replicas == 5
-
-
-def test_replicas_zero_removes_a_default_group():
-    env, _, _ = build({"workerGroups": [{"name": "native", "replicas": 0}]})
-    assert not [n for n in env.names(CONTAINER) if "native" in n]
-    assert len([n for n in env.names(CONTAINER) if "worker-default" in n]) == 3
-
-
-def test_docker_socket_is_mounted_only_where_enabled():
-    env, _, _ = build({"workerGroups": [{"name": "builder", "replicas": 1, "mountDockerSocket": True}]})
-    all_containers = containers(env)
-    assert volume_mounts(all_containers["windmill-worker-builder-0"])["/var/run/docker.sock"] == "/var/run/docker.sock"
-    for name, container in all_containers.items():
-        if name != "windmill-worker-builder-0":
-            assert "/var/run/docker.sock" not in volume_mounts(container), name
-
-
-def test_domain_enables_tls_port_and_https_urls():
-    env, captured, _args = build({"caddy": {"domain": "windmill.example.com", "bindAddress": "0.0.0.0", "port": 80}})
-    caddy = containers(env)["windmill-caddy"].plain_inputs
-    assert {(p["internal"], p["external"], p["ip"]) for p in caddy["ports"]} == {
-        (80, 80, "0.0.0.0"),
-        (443, 443, "0.0.0.0"),
-    }
-    assert captured["public_url"] == "https://windmill.example.com"
-    assert captured["api_url"] == "https://windmill.example.com"
-    assert env_map(containers(env)["windmill-server-0"])["BASE_URL"] == "https://windmill.example.com"
-    assert caddy["uploads"][0]["content"].splitlines()[1] == "windmill.example.com {"
-
-
-def test_remote_docker_host_over_ssh():
-    env, captured, _args = build(
-        {
-            "dockerHost": "ssh://deploy@nas.home.arpa",
-            "dockerSshOpts": ["-o", "StrictHostKeyChecking=yes"],
-            "caddy": {"bindAddress": "0.0.0.0", "port": 8080},
-        }
-    )
-    provider = env.one("pulumi:providers:docker", "windmill-docker").plain_inputs
-    assert provider["host"] == "ssh://deploy@nas.home.arpa"
-    assert "StrictHostKeyChecking=yes" in str(provider.get("sshOpts"))
-    assert captured["api_url"] == "http://nas.home.arpa:8080"
-
-
-def test_remote_docker_host_with_tunnel_api_url():
-    args = WindmillStackArgs.from_config(
-        {"enabled": True, "dockerHost": "ssh://deploy@nas:2222", "apiUrl": "http://127.0.0.1:18080"}
-    )
-    assert args.api_url == "http://127.0.0.1:18080"
-    assert args.caddy.bind_address == "127.0.0.1"
-
-
-def test_caddy_disabled_publishes_the_server_on_loopback():
-    env, captured, _ = build({"caddy": {"enabled": False}, "server": {"port": 8000}})
-    all_containers = containers(env)
-    assert "windmill-caddy" not in all_containers
-    ports = all_containers["windmill-server-0"].plain_inputs["ports"]
-    assert [(p["internal"], p["external"], p["ip"]) for p in ports] == [(8000, 8000, "127.0.0.1")]
-    assert captured["api_url"] == "http://127.0.0.1:8000"
-    assert captured["public_url"] == "http://localhost:8000"
-
-
-def test_extra_disabled_drops_the_container_and_the_route():
-    env, _, args = build({"extra": {"enabled": False}})
-    assert "windmill-extra" not in containers(env)
-    assert "/ws/" not in render_caddyfile(args)
-    assert not [r for r in env.find(IMAGE) if "windmill-extra" in r.plain_inputs["name"]]
-
-
-def test_two_servers_behind_caddy():
-    env, _, args = build({"server": {"replicas": 2}})
-    all_containers = containers(env)
-    assert {"windmill-server-0", "windmill-server-1"} <= set(all_containers)
-    assert "http://windmill_server_0:8000 http://windmill_server_1:8000" in render_caddyfile(args)
-    assert args.postgres.max_connections == max(100, 5 * 4 + 50 * 2)
-
-
-def test_postgres_18_mounts_the_new_data_path():
-    env, _, _ = build({"postgres": {"version": "18"}})
-    assert volume_mounts(containers(env)["windmill-db"]) == {"/var/lib/postgresql": "windmill_db_data"}
-
-
-def test_postgres_major_upgrade_uses_a_new_named_volume():
-    env, _, _ = build({"postgres": {"version": "18", "dataVolume": "windmill_db_data_pg18"}})
-    volume = next(v for v in env.find(VOLUME) if v.name == "windmill-db-data")
-    assert volume.plain_inputs["name"] == "windmill_db_data_pg18"
-    assert volume.protect and volume.retain_on_delete
-    assert volume_mounts(containers(env)["windmill-db"]) == {"/var/lib/postgresql": "windmill_db_data_pg18"}
-
-
-def test_name_prefix_namespaces_docker_objects():
-    env, _, _ = build({"namePrefix": "wm-staging"})
-    assert "wm-staging-db" in {c.plain_inputs["name"] for c in env.find(CONTAINER)}
-    assert "wm-staging_db_data" in {v.plain_inputs["name"] for v in env.find(VOLUME)}
-
-
-def test_preview_registers_the_same_resources():
-    """A preview (unknown computed outputs) builds the same set of resources as an update."""
-    args = WindmillStackArgs.from_config({"enabled": True})
-    # No computed outputs at all: image ids, the password and the gate version stay unknown.
-    env = install_mocks(preview=True)
-
-    @pulumi.runtime.test
-    def run() -> None:
-        WindmillStack("windmill", args)
-
-    run()
-    full_env, _, _ = build()
-    assert sorted((r.typ, r.name) for r in env.registrations) == sorted((r.typ, r.name) for r in full_env.registrations)
-
-
-# --------------------------------------------------------------------------------------------
-# Upgrades never touch Postgres
-# --------------------------------------------------------------------------------------------
-
-
-def test_version_change_replaces_windmill_containers_but_not_postgres():
-    old_env, _, _ = build({"version": "1.819.0"})
-    new_env, _, _ = build({"version": "1.650.0"})
-    old, new = containers(old_env), containers(new_env)
-    # Every Postgres input (container and volume) is identical, so the engine has nothing to change.
-    assert old["windmill-db"].plain_inputs == new["windmill-db"].plain_inputs
-    old_volumes = {v.name: v.plain_inputs for v in old_env.find(VOLUME)}
-    new_volumes = {v.name: v.plain_inputs for v in new_env.find(VOLUME)}
-    assert old_volumes == new_volumes
-    assert (
-        old_env.one(PASSWORD_TYPE, "windmill-db-password").inputs
-        == new_env.one(PASSWORD_TYPE, "windmill-db-password").inputs
-    )
-    # Server and workers get the new image (an image change replaces a container).
-    for name in ("windmill-server-0", "windmill-worker-default-0", "windmill-worker-native-0"):
-        assert old[name].plain_inputs["image"].endswith(":1.819.0")
-        assert new[name].plain_inputs["image"].endswith(":1.650.0")
-    assert new_env.one(GATE, "windmill-ready").plain_inputs["expected_version"] == "1.650.0"
-
-
-# --------------------------------------------------------------------------------------------
-# Connection-count rule
-# --------------------------------------------------------------------------------------------
-
-
-def test_connection_rule_default_grows_with_the_fleet():
-    assert required_connections(4, 1) == 70
-    small = WindmillStackArgs.from_config({})
-    assert small.postgres.max_connections == 100  # Postgres' own default covers 5x4 + 50
-    big = WindmillStackArgs.from_config(
-        {"server": {"replicas": 2}, "workerGroups": [{"name": "default", "replicas": 30}]}
-    )
-    assert big.required_connections == 5 * 31 + 50 * 2
-    assert big.postgres.max_connections == 255
-
-
-def only_problem(config: dict[str, Any], key_prefix: str = PREFIX) -> ConfigError:
-    """The one problem ``config`` has (a bad value must not drag in unrelated problems)."""
-    with pytest.raises(ConfigErrors) as raised:
-        WindmillStackArgs.from_config(config, key_prefix)
-    [error] = raised.value.errors
-    return error
-
-
-def test_connection_rule_refuses_too_few_connections():
-    error = only_problem({"postgres": {"maxConnections": 69}})
-    assert error.key == f"{PREFIX}.postgres.maxConnections"
-    assert "at least 70" in str(error)
-    assert WindmillStackArgs.from_config({"postgres": {"maxConnections": 70}}).postgres.max_connections == 70
-
-
-# --------------------------------------------------------------------------------------------
-# Bad input fails before any resource exists, naming the key
-# --------------------------------------------------------------------------------------------
-
-BAD_INPUTS = [
-    ({"workerGroups": [{"name": "default"}, {"name": "gpu", "replicas": -1}]}, "workerGroups[1].replicas", ">= 0"),
-    ({"workerGroups": [{"name": "gpu", "replicas": "many"}]}, "workerGroups[0].replicas", "integer"),
-    ({"server": {"replicas": 0}}, "server.replicas", ">= 1"),
-    ({"workerGroups": [{"name": "gpu", "memory": "lots"}]}, "workerGroups[0].memory", "2g"),
-    ({"workerGroups": [{"name": "gpu", "memory": "100m"}]}, "workerGroups[0].memory", "at least 256m"),
-    ({"workerGroups": [{"name": "gpu", "memory": 2048}]}, "workerGroups[0].memory", "size"),
-    ({"postgres": {"shmSize": "1 terabyte"}}, "postgres.shmSize", "size"),
-    ({"postgres": {"dataVolume": "../etc"}}, "postgres.dataVolume", "Docker volume name"),
-    ({"version": "main"}, "version", "pin"),
-    ({"version": "latest"}, "version", "pin"),
-    ({"version": "1.646"}, "version", "full release"),
-    ({"version": 1.5}, "version", "string"),
-    ({"postgres": {"version": 13}}, "postgres.version", "14 or newer"),
-    ({"postgres": {"version": "sixteen"}}, "postgres.version", "tag"),
-    ({"caddy": {"port": 0}}, "caddy.port", ">= 1"),
-    ({"caddy": {"port": 70000}}, "caddy.port", "<= 65535"),
-    ({"caddy": {"port": "http"}}, "caddy.port", "integer"),
-    ({"caddy": {"smtpPort": 80}}, "caddy.smtpPort", "already used"),
-    ({"caddy": {"bindAddress": "localhost"}}, "caddy.bindAddress", "IP address"),
-    ({"caddy": {"image": "ghcr.io/windmill-labs/caddy-l4:latest"}}, "caddy.image", "moving tag"),
-    ({"caddy": {"image": "ghcr.io/windmill-labs/caddy-l4"}}, "caddy.image", "pin a tag"),
-    ({"extra": {"image": "ghcr.io/windmill-labs/windmill-extra:main"}}, "extra.image", "moving tag"),
-    ({"dockerHost": "tcp://10.0.0.2:2375"}, "dockerHost", "ssh://"),
-    ({"dockerHost": "ssh://"}, "dockerHost", "ssh://user@host"),
-    ({"dockerHost": "nas.home.arpa"}, "dockerHost", "ssh://user@host"),
-    ({"dockerHost": "ssh://me@nas:99999"}, "dockerHost", "<= 65535"),
-    ({"dockerHost": "ssh://me@nas"}, "apiUrl", "SSH tunnel"),
-    (
-        {"workerGroups": [{"name": "gpu"}, {"name": "reports"}, {"name": "gpu"}]},
-        "workerGroups[2].name",
-        "defined twice",
-    ),
-    ({"workerGroups": [{"name": "default"}, {"name": "default"}]}, "workerGroups[1].name", "defined twice"),
-    ({"workerGroups": [{"name": "GPU"}]}, "workerGroups[0].name", "lowercase"),
-    ({"workerGroups": [{"replicas": 1}]}, "workerGroups[0].name", "required"),
-    (
-        {"workerGroups": [{"name": "gpu", "env": {"DATABASE_URL": "x"}}]},
-        "workerGroups[0].env.DATABASE_URL",
-        "generated",
-    ),
-    ({"workerGroups": [{"name": "gpu", "env": {"lower": "x"}}]}, "workerGroups[0].env.lower", "UPPER_SNAKE"),
-    ({"workerGroups": [{"name": "gpu", "cpus": 0}]}, "workerGroups[0].cpus", "> 0"),
-    ({"workerGroups": [{"name": "gpu", "replicaz": 2}]}, "workerGroups[0].replicaz", "unknown key"),
-    ({"edition": "enterprise"}, "edition", "one of ce, ee"),
-    ({"baseUrl": "windmill.example.com"}, "baseUrl", "http(s) URL"),
-    ({"caddy": {"domain": "wm.example.com"}, "baseUrl": "https://other.example.com"}, "baseUrl", "caddy.domain"),
-    ({"caddy": {"domain": "not a domain"}}, "caddy.domain", "DNS name"),
-    ({"caddy": {"enabled": False}}, "server.port", "required"),
-    ({"server": {"port": 8000}}, "server.port", "caddy.enabled: false"),
-    ({"logMaxSize": "20 MB"}, "logMaxSize", "json-file"),
-    ({"logMaxFile": 0}, "logMaxFile", ">= 1"),
-    ({"readiness": {"timeoutSeconds": 1}}, "readiness.timeoutSeconds", ">= 5"),
-    ({"enabled": "yes"}, "enabled", "true or false"),
-    ({"unknownThing": 1}, "unknownThing", "unknown key"),
-    ({"workerGroups": {"name": "default"}}, "workerGroups", "list"),
-]
-
-
-@pytest.mark.parametrize(("config", "key", "fragment"), BAD_INPUTS, ids=[f"{k}:{f}" for _, k, f in BAD_INPUTS])
-def test_bad_input_names_the_key(config, key, fragment):
-    error = only_problem(config)
-    assert error.key == f"{PREFIX}.{key}"
-    assert str(error).startswith(f"{PREFIX}.{key}: ")
-    assert fragment in error.problem
-
-
-def test_independent_problems_are_reported_together():
-    with pytest.raises(ConfigErrors) as raised:
-        WindmillStackArgs.from_config({"version": "latest", "caddy": {"port": -1}, "logMaxFile": 0})
-    keys = {e.key for e in raised.value.errors}
-    assert keys == {f"{PREFIX}.version", f"{PREFIX}.caddy.port", f"{PREFIX}.logMaxFile"}
-
-
-def test_custom_key_prefix_is_used_in_messages():
-    assert only_problem({"version": "main"}, key_prefix="other:stack").key == "other:stack.version"
-
-
-def test_defaults_when_config_is_missing():
-    args = WindmillStackArgs.from_config(None)
-    assert args.enabled is False
-    assert args.docker_host == "unix:///var/run/docker.sock"
-    assert args.version == DEFAULT_WINDMILL_VERSION and args.edition == "ce"
-    assert [(g.name, g.replicas, g.memory_mb, g.privileged) for g in args.worker_groups] == [
-        ("default", 3, 2048, False),
-        ("native", 1, 2048, False),
-    ]
-    assert args.caddy.bind_address == "127.0.0.1" and args.caddy.port == 80
-    assert (args.base_url, args.api_url) == ("http://localhost", "http://127.0.0.1")
-    assert args.postgres.version == "16" and args.postgres.shm_size_mb == 1024
-    assert (args.log_max_size, args.log_max_file) == ("20m", 10)
-
-
-@pytest.mark.parametrize(
-    ("text", "megabytes"), [("2g", 2048), ("2048m", 2048), ("1.5G", 1536), ("512MB", 512), ("4gb", 4096)]
-)
-def test_memory_sizes(text, megabytes):
-    args = WindmillStackArgs.from_config({"workerGroups": [{"name": "gpu", "memory": text}]})
-    assert next(g for g in args.worker_groups if g.name == "gpu").memory_mb == megabytes
-
-
-def test_version_with_v_prefix_is_normalised():
-    assert WindmillStackArgs.from_config({"version": "v1.819.0"}).windmill_image.endswith(":1.819.0")
-
-
-# --------------------------------------------------------------------------------------------
-# Caddyfile (pure function)
-# --------------------------------------------------------------------------------------------
-
-
-def test_caddyfile_default():
-    assert render_caddyfile(WindmillStackArgs.from_config({})) == (
-        "# Generated by homeops-windmill (components/windmill_stack.py). Do not edit by hand.\n"
-        ":80 {\n"
-        "\treverse_proxy /ws/* http://windmill_extra:3001\n"
-        "\treverse_proxy /* http://windmill_server_0:8000\n"
-        "}\n"
-    )
-
-
-def test_caddyfile_with_domain_smtp_and_two_servers():
-    text = render_caddyfile(
-        WindmillStackArgs.from_config(
-            {"server": {"replicas": 2}, "caddy": {"domain": "wm.example.com", "smtpPort": 2525}}
-        )
-    )
-    assert text == (
-        "# Generated by homeops-windmill (components/windmill_stack.py). Do not edit by hand.\n"
-        "{\n"
-        "\tlayer4 {\n"
-        "\t\t:25 {\n"
-        "\t\t\tproxy {\n"
-        "\t\t\t\tto windmill_server:2525\n"
-        "\t\t\t}\n"
-        "\t\t}\n"
-        "\t}\n"
-        "}\n"
-        "\n"
-        "wm.example.com {\n"
-        "\treverse_proxy /ws/* http://windmill_extra:3001\n"
-        "\treverse_proxy /* http://windmill_server_0:8000 http://windmill_server_1:8000 {\n"
-        "\t\tlb_policy round_robin\n"
-        "\t\tlb_try_duration 5s\n"
-        "\t}\n"
-        "}\n"
-    )
-
-
-def test_caddyfile_braces_balance_in_every_variant():
-    for config in (
-        {},
-        {"extra": {"enabled": False}},
-        {"server": {"replicas": 3}},
-        {"caddy": {"smtpPort": 2525, "domain": "a.example.com"}},
-    ):
-        text = render_caddyfile(WindmillStackArgs.from_config(config))
-        assert text.count("{") == text.count("}"), config
-
-
 # ------------------------------------------------------------------------------------------------
 # Job isolation: the decided trade-off (components/windmill_stack/hardening.py, docs/docker-stack.md)
 # ------------------------------------------------------------------------------------------------
@@ -741,7 +291,7 @@ def test_containers_are_confined_and_only_a_privileged_group_unshares_job_pids()
 def test_the_stack_refuses_args_that_are_not_enabled():
     args = WindmillStackArgs.from_config({"enabled": "False"})
     assert args is not None and args.enabled is False
-    install_mocks(_outputs())
+    install_mocks(mock_outputs())
 
     @pulumi.runtime.test
     def run() -> None:
