@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from testkit.e2e import ProviderEngine
-from testkit.program import FINANCIAL_SECRETS, PLATFORM_SECRETS, load_stack_config
+from testkit.program import FINANCIAL_SECRETS, PLATFORM_SECRETS, ProgramRun, load_stack_config
 from windmill_emulator import WindmillEmulator
 
 MUTATING = ("POST", "DELETE", "PUT", "PATCH")
@@ -65,7 +65,23 @@ def platform() -> Iterator[tuple[WindmillEmulator, ProviderEngine, dict[str, Any
 def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngine, dict[str, Any]]) -> None:
     emu, engine, secrets = platform
     config = platform_config(emu)
+    up_creates_everything(emu, engine, secrets, config)
+    second_up_sends_no_request(emu, engine, secrets, config)
+    changed = changes_update_in_place_or_replace(emu, engine, secrets, config)
+    removed = removing_an_item_deletes_it(emu, engine, secrets, changed)
+    drift_is_found_by_refresh_and_repaired_by_up(emu, engine, secrets, removed)
 
+    # 6. destroy archives the workspace (deletionMode: archive) and keeps its data.
+    engine.destroy()
+    with api(emu) as client:
+        info = client.get("/w/homeops-platform/workspaces/get_as_superadmin").json()
+        assert info["deleted"] is True
+
+
+
+def up_creates_everything(emu: WindmillEmulator, engine: ProviderEngine, secrets: dict[str, Any],
+                          config: dict[str, Any]) -> None:
+    """Platform step 1: a first up on a fresh instance creates every object (and boots the instance)."""
     # 1. up creates everything.
     run, report = engine.up(config, secrets=secrets, stack="platform", outputs=RANDOM)
     # 21 API objects, the gate, and the instance's first boot, edition-limits check and default admin,
@@ -91,12 +107,20 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
             client.post("/w/homeops-platform/flows/create",
                         json={"path": flow, "summary": "", "value": {"modules": []}}).raise_for_status()
 
+
+def second_up_sends_no_request(emu: WindmillEmulator, engine: ProviderEngine, secrets: dict[str, Any],
+                               config: dict[str, Any]) -> None:
+    """Platform step 2: nothing changed, nothing sent."""
     # 2. A second up with nothing changed sends no request at all.
     emu.clear_requests()
     _, report = engine.up(config, secrets=secrets, stack="platform", outputs=RANDOM)
     assert report.names("same") == set(report.steps) and len(report.steps) == 28
     assert emu.requests == []
 
+
+def changes_update_in_place_or_replace(emu: WindmillEmulator, engine: ProviderEngine, secrets: dict[str, Any],
+                                       config: dict[str, Any]) -> dict[str, Any]:
+    """Platform step 3: returns the changed config the later steps start from."""
     # 3. Changes: in place where the API allows, replacement for identity.
     changed = copy.deepcopy(config)
     workspace = changed["homeops-windmill:workspace"]
@@ -122,7 +146,12 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
         assert client.get("/w/homeops-platform/resources/get/f/infrastructure/postgres").json()["value"]["port"] == 6432
         assert client.get("/w/homeops-platform/variables/exists/f/deployment/docker_registry_password").json() is False
         assert client.get("/w/homeops-platform/workspaces/get_settings").status_code == 200
+    return changed
 
+
+def removing_an_item_deletes_it(emu: WindmillEmulator, engine: ProviderEngine, secrets: dict[str, Any],
+                                changed: dict[str, Any]) -> dict[str, Any]:
+    """Platform step 4: returns the config without the removed resource."""
     # 4. Removing an item from config deletes it.
     removed = copy.deepcopy(changed)
     removed["homeops-windmill:workspace"]["resources"] = removed["homeops-windmill:workspace"]["resources"][:-1]
@@ -130,7 +159,12 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
     assert report.names("delete") == {"platform-resource-f/deployment/docker_registry"}
     with api(emu) as client:
         assert client.get("/w/homeops-platform/resources/exists/f/deployment/docker_registry").json() is False
+    return removed
 
+
+def drift_is_found_by_refresh_and_repaired_by_up(emu: WindmillEmulator, engine: ProviderEngine,
+                                                 secrets: dict[str, Any], removed: dict[str, Any]) -> None:
+    """Platform step 5: out-of-band changes are found by a read-only refresh and undone by the next up."""
     # 5. Drift made outside Pulumi is found by refresh and repaired by up.
     with api(emu) as client:
         client.post("/w/homeops-platform/variables/update/f/infrastructure/redis_password",
@@ -161,12 +195,6 @@ def test_platform_stack_lifecycle(platform: tuple[WindmillEmulator, ProviderEngi
             "enabled"] is True  # enabled once its flow was deployed
     assert set(engine.refresh().values()) == {"same"}
 
-    # 6. destroy archives the workspace (deletionMode: archive) and keeps its data.
-    engine.destroy()
-    with api(emu) as client:
-        info = client.get("/w/homeops-platform/workspaces/get_as_superadmin").json()
-        assert info["deleted"] is True
-
 
 def test_financial_stack_on_the_platform_stacks_instance(
     platform: tuple[WindmillEmulator, ProviderEngine, dict[str, Any]],
@@ -187,15 +215,7 @@ def test_financial_stack_on_the_platform_stacks_instance(
     # platform link's 2 tokens and 2 variables, the readiness gate, the edition-limits check, the
     # alert forwarder script and the workspace settings that make it the error handler.
     assert len(report.names("create")) == 1 + 1 + 2 + 1 + 3 + 5 + 4 + 1 + 4 + 1 + 1 + 2
-    [sync_secret] = [r for r in run.env.find("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
-                     if r.plain_inputs["secretName"] == "WMILL_TOKEN_FINANCIAL"]
-    minted = sync_secret.plain_inputs["value"]
-    with httpx.Client(base_url=emu.url + "/api", headers={"Authorization": f"Bearer {minted}"}) as workflow:
-        assert workflow.get("/w/homeops-financial/scripts/list").status_code == 200
-        assert workflow.get("/w/homeops-platform/scripts/list").status_code == 401  # this workspace only
-        # ... and only what a sync needs (issue 10): no secret, no variable list.
-        assert workflow.get("/w/homeops-financial/variables/list").status_code == 401
-        assert workflow.get("/w/homeops-financial/variables/get/f/atom/alpaca_api_secret_key").status_code == 401
+    minted_sync_token_reaches_scripts_only(emu, run)
     with api(emu) as client:
         members = {u["email"]: u for u in client.get("/w/homeops-financial/users/list").json()}
         assert members["trader@homeops.example"]["is_admin"] is True
@@ -207,6 +227,31 @@ def test_financial_stack_on_the_platform_stacks_instance(
         assert alpaca["resource_type"] == "c_alpaca"
     assert run.exports["workspaceId"] == "homeops-financial"
 
+    platform_link_tokens_run_their_one_flow(emu, outputs)
+
+    emu.clear_requests()
+    _, report = engine.up(config, secrets=secrets, stack="financial", platform_outputs=outputs)
+    assert report.names("same") == set(report.steps)
+    assert emu.requests == []
+
+    membership_changes_in_place_and_group_drift_is_repaired(emu, engine, secrets, config, outputs)
+
+
+def minted_sync_token_reaches_scripts_only(emu: WindmillEmulator, run: ProgramRun) -> None:
+    """The token the financial stack mints for its sync workflow works on its workspace's scripts only."""
+    [sync_secret] = [r for r in run.env.find("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
+                     if r.plain_inputs["secretName"] == "WMILL_TOKEN_FINANCIAL"]
+    minted = sync_secret.plain_inputs["value"]
+    with httpx.Client(base_url=emu.url + "/api", headers={"Authorization": f"Bearer {minted}"}) as workflow:
+        assert workflow.get("/w/homeops-financial/scripts/list").status_code == 200
+        assert workflow.get("/w/homeops-platform/scripts/list").status_code == 401  # this workspace only
+        # ... and only what a sync needs (issue 10): no secret, no variable list.
+        assert workflow.get("/w/homeops-financial/variables/list").status_code == 401
+        assert workflow.get("/w/homeops-financial/variables/get/f/atom/alpaca_api_secret_key").status_code == 401
+
+
+def platform_link_tokens_run_their_one_flow(emu: WindmillEmulator, outputs: dict[str, Any]) -> None:
+    """The financial stack's platform link: one token each way, each scoped to the one flow it may start."""
     # The platform link: the domain may run platform services, the platform may trigger the domain.
     with api(emu) as client:
         services = client.get("/w/homeops-financial/variables/get/f/atom/platform_services_token").json()
@@ -228,11 +273,11 @@ def test_financial_stack_on_the_platform_stacks_instance(
             assert caller.get(f"/w/{allowed}/folders/list").status_code == 401  # Required scope: folders:read
             assert caller.post(f"/w/{refused}/jobs/run/f/{flow}", json={}).status_code == 401
 
-    emu.clear_requests()
-    _, report = engine.up(config, secrets=secrets, stack="financial", platform_outputs=outputs)
-    assert report.names("same") == set(report.steps)
-    assert emu.requests == []
 
+def membership_changes_in_place_and_group_drift_is_repaired(emu: WindmillEmulator, engine: ProviderEngine,
+                                                            secrets: dict[str, Any], config: dict[str, Any],
+                                                            outputs: dict[str, Any]) -> None:
+    """Financial stack: a membership change updates in place; an out-of-band group change is repaired."""
     # Membership changes in place; an out-of-band group change is repaired.
     changed = copy.deepcopy(config)
     changed["homeops-windmill:workspace"]["groups"][0]["members"] = ["trader@homeops.example"]
