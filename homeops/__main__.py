@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import import_command
+from . import import_command, placeholders_command, secrets_command
 from .version import project_version
 
-COMMANDS = (import_command,)
+COMMANDS = (import_command, placeholders_command, secrets_command)
 
 
 def _parser() -> argparse.ArgumentParser:

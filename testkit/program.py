@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import runpy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ import pulumi
 import yaml
 from pulumi.runtime.mocks import MockResourceArgs
 
+from components.config.placeholders import ACCEPT_ENV
 from components.config.schema import DEFAULT_WINDMILL_VERSION, PROJECT, SECRET_KEYS
 from testkit.mocking import MockEnvironment, install_mocks
 
@@ -110,6 +113,8 @@ def run_program(
     default_outputs: Callable[[MockResourceArgs], Mapping[str, Any]] | None = None,
     seen: list[MockEnvironment] | None = None,
     plain_keys: tuple[str, ...] = (),
+    preview: bool = False,
+    accept_placeholders: bool = True,
 ) -> ProgramRun:
     """Run ``__main__.py`` under mocks with ``config`` plus ``secrets`` (plaintext, marked secret).
 
@@ -117,7 +122,11 @@ def run_program(
     ``default_outputs`` runs for every resource (the end-to-end tier runs real providers there);
     ``seen`` receives the mock environment before the program runs, so a test can inspect what was
     registered even when the program fails; ``plain_keys`` names credential keys to pass as if set
-    without ``--secret``.
+    without ``--secret``; ``preview`` runs it as ``pulumi preview`` does (else as ``pulumi up``).
+
+    ``accept_placeholders`` sets ``HOMEOPS_ACCEPT_PLACEHOLDERS=1`` for the run: the mock tier runs the
+    committed stack files (and copies of them) as ``up``, placeholders included, and only the tests of
+    the placeholder check itself (tests/program/test_placeholders_program.py) turn it off.
     """
     hooks = {**DEFAULT_OUTPUTS, **(outputs or {})}
     if platform_outputs is not None:
@@ -128,7 +137,7 @@ def run_program(
         }
     # A fresh root Stack per run: set_mocks keeps an existing one, and with it the previous run's exports.
     pulumi.runtime.settings.ROOT.set(None)
-    env = install_mocks(hooks, default_outputs=default_outputs, stack=stack)
+    env = install_mocks(hooks, default_outputs=default_outputs, stack=stack, preview=preview)
     if seen is not None:
         seen.append(env)
     values = {k if ":" in k else f"{PROJECT}:{k}": v for k, v in config.items()}
@@ -157,5 +166,19 @@ def run_program(
         flags = pulumi.Output.from_input(asyncio.ensure_future(secret_flags()))
         return pulumi.Output.all(flags, *(stack_outputs[n] for n in names)).apply(lambda v: record(v[1:]))
 
-    program()
+    with _placeholders_accepted(accept_placeholders):
+        program()
     return run
+
+
+@contextmanager
+def _placeholders_accepted(accepted: bool) -> Iterator[None]:
+    before = os.environ.pop(ACCEPT_ENV, None)
+    if accepted:
+        os.environ[ACCEPT_ENV] = "1"
+    try:
+        yield
+    finally:
+        os.environ.pop(ACCEPT_ENV, None)
+        if before is not None:
+            os.environ[ACCEPT_ENV] = before

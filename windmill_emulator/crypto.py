@@ -1,10 +1,14 @@
 """Secret encryption for the emulator: a stdlib stand-in for Windmill's magic_crypt AES-256.
 
 docs/windmill-api.md §5: every secret variable is stored encrypted with the per-workspace key created
-with the workspace. This test double uses an HMAC-SHA256 keystream XOR with a fresh random nonce
-per write plus an HMAC tag, base64 encoded, so that (a) the stored value is never the plaintext,
-(b) writing the same value twice gives different ciphertexts, and (c) decrypting with another
-workspace's key fails ("Could not decrypt value", #5154). It is not meant to be secure.
+with the workspace, by AES-256-CBC with PKCS#7 padding and a fixed all-zero IV, so Windmill's
+encryption is deterministic. This test double keeps what callers can observe of it: the value's UTF-8
+bytes padded to the next multiple of 16 (PKCS#7), XORed with an HMAC-SHA256 keystream of the key alone
+(no nonce), base64 encoded. So (a) the stored value is never the plaintext, (b) the same value under
+the same key always gives the same ciphertext, and a rewrite with the same value leaves it as it was,
+(c) a ciphertext is exactly as long as Windmill's (``components.windmill.rules.encrypted_length``), so
+the ``VARCHAR(15000)`` limit falls where Windmill's does, and (d) decrypting with another workspace's
+key fails ("Could not decrypt value", #5154) on its padding, as CBC does. It is not meant to be secure.
 """
 
 from __future__ import annotations
@@ -15,8 +19,7 @@ import hmac
 import secrets
 import string
 
-_NONCE_LEN = 12
-_TAG_LEN = 16
+_BLOCK = 16
 _ALPHANUM = string.ascii_letters + string.digits
 
 
@@ -29,31 +32,30 @@ def rd_string(n: int) -> str:
     return "".join(secrets.choice(_ALPHANUM) for _ in range(n))
 
 
-def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
+def _keystream(key: bytes, length: int) -> bytes:
+    # No nonce: like magic_crypt's fixed IV, the same key and value always give the same ciphertext.
     out = bytearray()
     counter = 0
     while len(out) < length:
-        out += hmac.new(key, nonce + counter.to_bytes(8, "big"), hashlib.sha256).digest()
+        out += hmac.new(key, counter.to_bytes(8, "big"), hashlib.sha256).digest()
         counter += 1
     return bytes(out[:length])
 
 
-def _derive(key: str) -> tuple[bytes, bytes]:
-    raw = key.encode()
-    return (
-        hmac.new(raw, b"windmill-emulator-enc", hashlib.sha256).digest(),
-        hmac.new(raw, b"windmill-emulator-mac", hashlib.sha256).digest(),
-    )
+def _derive(key: str) -> bytes:
+    return hmac.new(key.encode(), b"windmill-emulator-enc", hashlib.sha256).digest()
+
+
+def _xor(data: bytes, stream: bytes) -> bytes:
+    return bytes(a ^ b for a, b in zip(data, stream, strict=True))
 
 
 def encrypt(key: str, plaintext: str) -> str:
-    """Encrypt ``plaintext`` with the workspace ``key`` and a fresh nonce; returns base64 text."""
-    enc_key, mac_key = _derive(key)
-    nonce = secrets.token_bytes(_NONCE_LEN)
+    """Encrypt ``plaintext`` with the workspace ``key``, deterministically; returns base64 text."""
     data = plaintext.encode()
-    body = bytes(a ^ b for a, b in zip(data, _keystream(enc_key, nonce, len(data)), strict=True))
-    tag = hmac.new(mac_key, nonce + body, hashlib.sha256).digest()[:_TAG_LEN]
-    return base64.b64encode(nonce + body + tag).decode()
+    pad = _BLOCK - len(data) % _BLOCK
+    padded = data + bytes([pad]) * pad
+    return base64.b64encode(_xor(padded, _keystream(_derive(key), len(padded)))).decode()
 
 
 def decrypt(key: str, ciphertext: str) -> str:
@@ -62,15 +64,13 @@ def decrypt(key: str, ciphertext: str) -> str:
         raw = base64.b64decode(ciphertext.encode(), validate=True)
     except (ValueError, UnicodeEncodeError) as exc:
         raise DecryptError("Could not decrypt value: invalid base64") from exc
-    if len(raw) < _NONCE_LEN + _TAG_LEN:
-        raise DecryptError("Could not decrypt value: too short")
-    enc_key, mac_key = _derive(key)
-    nonce, body, tag = raw[:_NONCE_LEN], raw[_NONCE_LEN:-_TAG_LEN], raw[-_TAG_LEN:]
-    expected = hmac.new(mac_key, nonce + body, hashlib.sha256).digest()[:_TAG_LEN]
-    if not hmac.compare_digest(tag, expected):
+    if not raw or len(raw) % _BLOCK:
+        raise DecryptError("Could not decrypt value: not whole blocks")
+    padded = _xor(raw, _keystream(_derive(key), len(raw)))
+    pad = padded[-1]
+    if not 1 <= pad <= _BLOCK or padded[-pad:] != bytes([pad]) * pad:
         raise DecryptError("Could not decrypt value")
-    data = bytes(a ^ b for a, b in zip(body, _keystream(enc_key, nonce, len(body)), strict=True))
     try:
-        return data.decode()
+        return padded[:-pad].decode()
     except UnicodeDecodeError as exc:
         raise DecryptError("Could not decrypt value") from exc

@@ -130,7 +130,7 @@ def create(ctx: Ctx) -> Response:
         raise bad_request(f"Variable {path} already exists")
     value = b["value"]
     if b["is_secret"] and not already_encrypted:
-        # docs/windmill-api.md §5: secrets are encrypted at rest with the per-workspace key (fresh nonce).
+        # docs/windmill-api.md §5: secrets are encrypted at rest with the per-workspace key (deterministic).
         value = encrypt(workspace_key(store, ws), value) if ws in store.workspaces else value
     # Postgres coerces the VARCHAR columns (path, then value) before RLS and CHECK constraints.
     if len(path) > 255:

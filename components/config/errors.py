@@ -11,7 +11,7 @@ fallback value, so one preview lists every problem of the stack configuration at
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -38,13 +38,16 @@ class ConfigErrors(ValueError, RunError):
     """Every problem of one configuration, reported together so one preview shows all of them.
 
     A ``RunError``: the Pulumi language hosts (and the Automation API's) print its message alone, where
-    any other exception is shown with a Python traceback, which the real-engine tier found.
+    any other exception is shown with a Python traceback, which the real-engine tier found. ``notes``
+    follow the list: what applies to several problems at once (e.g. how to list the placeholders).
     """
 
-    def __init__(self, errors: list[ConfigError]) -> None:
+    def __init__(self, errors: list[ConfigError], notes: Sequence[str] = ()) -> None:
         lines = "\n".join(f"  - {e}" for e in errors)
-        super().__init__(f"invalid stack configuration ({len(errors)} problem(s)):\n{lines}")
+        message = f"invalid stack configuration ({len(errors)} problem(s)):\n{lines}"
+        super().__init__("\n".join([message, *notes]))
         self.errors = errors
+        self.notes = tuple(notes)
 
     @property
     def keys(self) -> set[str]:
@@ -55,11 +58,13 @@ class Problems:
     """Collects ConfigErrors from every parser, so all of them are reported in one go.
 
     ``check(func, fallback)`` runs one independent check and records what it raises;
-    ``add(key, problem)`` records a cross-field problem; ``raise_if_any()`` raises ConfigErrors.
+    ``add(key, problem)`` records a cross-field problem; ``note(text)`` a line printed once after the
+    list; ``raise_if_any()`` raises ConfigErrors.
     """
 
     def __init__(self) -> None:
         self.errors: list[ConfigError] = []
+        self.notes: list[str] = []
 
     def __len__(self) -> int:
         return len(self.errors)
@@ -67,8 +72,14 @@ class Problems:
     def add(self, key: str, problem: str) -> None:
         self.errors.append(ConfigError(key, problem))
 
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
     def record(self, error: ConfigError | ConfigErrors) -> None:
         self.errors.extend(error.errors if isinstance(error, ConfigErrors) else [error])
+        for text in error.notes if isinstance(error, ConfigErrors) else ():
+            self.note(text)
 
     def check(self, func: Callable[[], T], fallback: F = None) -> T | F:  # type: ignore[assignment]
         """``func()``, or ``fallback`` after recording the problem(s) it raised."""
@@ -87,10 +98,12 @@ class Problems:
             yield nested
         finally:
             self.errors.extend(nested.errors)
+            for text in nested.notes:
+                self.note(text)
 
     def raise_if_any(self) -> None:
         if self.errors:
-            raise ConfigErrors(list(self.errors))
+            raise ConfigErrors(list(self.errors), self.notes)
 
 
 def collected(parse: Callable[[Problems], T]) -> T:

@@ -24,6 +24,8 @@ from .errors import ConfigError, Problems
 from .github_sync import GitHubSyncArgs
 from .guards import StackView, check_guards
 from .instance import InstanceArgs
+from .needed_secrets import first_boot_finds_its_way_in, runs_windmill
+from .placeholders import accepted_by_environment, check_placeholders
 from .platform_link import PlatformLinkArgs
 from .rules import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
@@ -148,16 +150,21 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
     ), DEFAULT_PLATFORM_STACK)
     secrets = _secrets(raw, problems)
     source = workspace_source(raw("workspace"), raw("workspaceFile"), problems)  # inline or its own file
+    # HomeOps' own hosts, e-mails and repository left in: warned at preview, refused by pulumi up (placeholders.yaml).
+    check_placeholders({name: raw(name) for name in DEFAULTS if name not in SECRET_KEYS}, source, problems,
+                       stack=pulumi.get_stack(), dry_run=pulumi.runtime.is_dry_run(),
+                       accepted=accepted_by_environment())
     workspace = _workspace(source, problems, role, domain, set(secrets))
     platform_link = _platform_link(raw, problems, role, domain, workspace)
     windmill_stack = _windmill_stack(raw, problems, role, version, frozenset(secrets))
     version = windmill_stack.version if windmill_stack is not None else version
+    edition = resolve_edition(key("windmillEdition"), raw("windmillEdition"),
+                              windmill_stack.edition if windmill_stack is not None else None, problems)
     instance = InstanceArgs.from_config(
         raw("instance"), key=key("instance"), secrets_key=key("secrets"), secret_names=set(secrets), role=role,
-        stack=windmill_stack, edition=windmill_stack.edition if windmill_stack is not None else "ce",
-        operator_token=bool(raw("windmillToken")), problems=problems,
+        stack=windmill_stack, edition=edition, operator_token=bool(raw("windmillToken")), problems=problems,
     )
-    _check_instance(raw, problems, role, windmill_stack, instance)
+    _check_instance(raw, problems, role)
     github_sync = _github_sync(raw, problems, domain, workspace, version, source.data if source else None)
     warnings = check_guards(StackView(
         role=role, domain=domain, workspace=workspace, windmill_stack=windmill_stack, github_sync=github_sync,
@@ -167,8 +174,6 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
     ), problems)
     for warning in [*warnings, *_cut_yaml_values(source)]:
         pulumi.log.warn(str(warning))
-    edition = resolve_edition(key("windmillEdition"), raw("windmillEdition"),
-                              windmill_stack.edition if windmill_stack is not None else None, problems)
     check_automation(key("workspace"), key("platformLink"), workspace, platform_link, edition, problems)
     github_sync = sync_scope(github_sync, platform_link)  # the Pulumi-deployed forwarder stays out of the sync
     problems.errors.extend(_plain_credentials(raw))
@@ -295,16 +300,18 @@ def _windmill_stack(
     return WindmillStackArgs.from_config({"version": version, **data}, key("windmillStack"), problems, secret_names)
 
 
-def _check_instance(
-    raw: _Reader, problems: Problems, role: str, stack: WindmillStackArgs | None, instance: InstanceArgs | None
-) -> None:
-    """Every stack knows which instance it manages, and with which token."""
+def _check_instance(raw: _Reader, problems: Problems, role: str) -> None:
+    """Every stack knows which instance it manages, and with which token.
+
+    Decided on the config as written (``needed_secrets``, the rule ``python -m homeops secrets`` asks
+    by), not on the parsed sections: a Docker stack or instance section with problems of its own
+    is reported at those, without a missing windmillUrl or windmillToken besides.
+    """
     url_set, token_set = bool(raw("windmillUrl")), bool(raw("windmillToken"))
-    if role == "platform" and not url_set and stack is None:
+    if role == "platform" and not url_set and not runs_windmill(raw):
         problems.add(key("windmillUrl"), "is required on the platform stack unless windmillStack.enabled is true")
     # First boot finds its own way in (the SUPERADMIN_SECRET, or the default admin's password).
-    booting = instance is not None and instance.first_boot.enabled
-    if role == "platform" and not token_set and not booting and not (stack is not None and stack.bootstrap_token):
+    if role == "platform" and not token_set and not first_boot_finds_its_way_in(raw):
         problems.add(
             key("windmillToken"),
             "is required on the platform stack unless first boot runs (windmillStack.enabled, or "

@@ -7,15 +7,16 @@ Windmill requires).
 Secrets: the ``value`` of a secret variable is a secret output, and so is ``encrypted_value``, the
 ciphertext Windmill stored at the provider's last write. Refresh reads the variable with
 ``decrypt_secret=false&include_encrypted=true`` and compares ciphertexts, so it never pulls the
-plaintext and writes no ``variables.decrypt_secret`` audit entry. Windmill encrypts with a fresh
-nonce on every write, so a different ciphertext means someone wrote the variable outside Pulumi:
-refresh then forgets the value it had in state, and the next ``pulumi up`` writes the configured
-value again. Reading the ciphertext back costs one extra request after each write of a secret.
+plaintext and writes no ``variables.decrypt_secret`` audit entry. Windmill's encryption is
+deterministic (AES-256-CBC with a fixed IV, docs/windmill-api.md §5), so a different ciphertext
+means someone changed the value outside Pulumi (or the workspace key changed): refresh then forgets
+the value it had in state, and the next ``pulumi up`` writes the configured value again. Reading the
+ciphertext back costs one extra request after each write of a secret.
 
-Adoption (a create that finds the variable already there) is the one place a secret is decrypted:
-only the value tells whether the stored secret is the declared one, since every write has a fresh
-nonce. That read writes one ``variables.decrypt_secret`` audit entry; the value is compared in
-memory and never stored, logged or shown.
+Adoption (a create that finds the variable already there) is the one place a secret is decrypted: it
+compares the stored secret's value with the declared one. That read writes one
+``variables.decrypt_secret`` audit entry; the value is compared in memory and never stored, logged or
+shown.
 
 Windmill deletes the resource at a variable's path together with the variable; declaring both at
 one path is refused (see ``paths.py``).

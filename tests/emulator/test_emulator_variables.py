@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from components.windmill.rules import MAX_SECRET_VALUE_BYTES, encrypted_length
 from windmill_emulator import WindmillEmulator
 from windmill_emulator.testing import api, make_member, make_workspace
 
@@ -58,20 +59,35 @@ def test_path_length_and_value_length_limits(c: httpx.Client) -> None:
     # §5: secrets are stored encrypted, which makes them longer, so 15000 plaintext chars do not fit
     r = c.post("/w/ops/variables/create", json=var("f/ops/bigsecret", "x" * 15000, secret=True))
     assert r.status_code == 400 and "character varying(15000)" in r.text
+    # The ciphertext is as long as Windmill's, so the longest secret is the one the provider allows.
+    for value in ("", "x", "x" * 15, "x" * 16, "é" * 9):
+        assert len(c.post("/w/ops/variables/encrypt", json=value).text) == encrypted_length(value)
+    longest = "x" * MAX_SECRET_VALUE_BYTES
+    assert c.post("/w/ops/variables/create", json=var("f/ops/longest", longest, secret=True)).status_code == 201
+    r = c.post("/w/ops/variables/create", json=var("f/ops/too_long", longest + "x", secret=True))
+    assert r.status_code == 400 and "character varying(15000)" in r.text
 
 
-def test_secrets_are_encrypted_at_rest_with_a_fresh_nonce(windmill: WindmillEmulator, c: httpx.Client) -> None:
+def test_secrets_are_encrypted_at_rest_deterministically_as_windmill_does(
+    windmill: WindmillEmulator, c: httpx.Client
+) -> None:
+    """§5: AES-256-CBC under the workspace key with a fixed IV: one value, one ciphertext per workspace."""
     c.post("/w/ops/variables/create", json=var("f/ops/a", "s3cret", secret=True))
     c.post("/w/ops/variables/create", json=var("f/ops/b", "s3cret", secret=True))
     a = windmill.raw_variable("ops", "f/ops/a")
     b = windmill.raw_variable("ops", "f/ops/b")
     assert a is not None and b is not None
     assert "s3cret" not in a["value"]
-    assert a["value"] != b["value"]  # same plaintext, different ciphertexts
+    assert a["value"] == b["value"] == c.post("/w/ops/variables/encrypt", json="s3cret").text
     first = a["value"]
     c.post("/w/ops/variables/update/f/ops/a", json={"value": "s3cret"})
     again = windmill.raw_variable("ops", "f/ops/a")
-    assert again is not None and again["value"] != first  # every write gets a new nonce
+    assert again is not None and again["value"] == first  # a rewrite with the same value changes nothing
+    c.post("/w/ops/variables/update/f/ops/a", json={"value": "s3cret2"})
+    changed = windmill.raw_variable("ops", "f/ops/a")
+    assert changed is not None and changed["value"] != first
+    make_workspace(windmill, "other")
+    assert c.post("/w/other/variables/encrypt", json="s3cret").text != first  # another workspace's key
     c.post("/w/ops/variables/create", json=var("f/ops/plain", "visible"))
     plain = windmill.raw_variable("ops", "f/ops/plain")
     assert plain is not None and plain["value"] == "visible"
