@@ -11,9 +11,11 @@ import pytest
 import yaml
 
 from components.config.placeholders import (
+    ACCEPT_ENV,
     EVERY_STACK,
     PLACEHOLDERS_FILE,
     RULE_WHAT,
+    accepted_by_environment,
     find_placeholders,
     format_path,
     listed_for,
@@ -184,3 +186,14 @@ def test_the_command_exits_1_while_placeholders_remain_and_0_when_none_do(
 def test_the_stack_file_header_says_where_its_placeholders_are_listed(stack: str) -> None:
     header = (ROOT / f"Pulumi.{stack}.yaml").read_text().split("\nconfig:", 1)[0]
     assert "placeholders.yaml" in header and f"python -m homeops placeholders --stack {stack}" in header
+
+
+@pytest.mark.parametrize(("value", "accepted"), [("1", True), (" 1 ", True), ("", False), ("0", False),
+                                                 ("true", False), ("yes", False)])
+def test_only_the_environment_variable_set_to_1_accepts_placeholders(
+    value: str, accepted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ACCEPT_ENV, value)
+    assert accepted_by_environment() is accepted
+    monkeypatch.delenv(ACCEPT_ENV)
+    assert accepted_by_environment() is False
