@@ -41,18 +41,8 @@ from . import (
     workspaces,
 )
 from .auth import authenticate, extract_token
-from .framework import (
-    JSON_CONTENT_TYPE_MSG,
-    ApiError,
-    Ctx,
-    DbError,
-    Response,
-    Router,
-    error_response,
-    has_json_content_type,
-    parse_json_body,
-    text,
-)
+from .framework import ApiError, Ctx, DbError, Response, Router, error_response, text
+from .json_body import JSON_CONTENT_TYPE_MSG, has_json_content_type, parse_json_body
 from .request_log import RequestLog
 from .store import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, Store, Token
 from .users import add_instance_user, new_token
