@@ -1,7 +1,9 @@
 """The README's examples run as written, so they cannot rot.
 
 * *Adding a domain*: the media stack file and the secret commands are read from README.md and run
-  under mocks; each secret the README sets is needed and no other one is.
+  under mocks: its preview declares the workspace and the sync workflow, each secret the README sets
+  is needed and no other one is, and ``pulumi up`` refuses exactly the placeholders the README names
+  until the commands it gives set them.
 * *What each stack declares*: the exports the README names as carrying a secret are exactly the
   platform stack's secret exports, over the runs that produce each of them.
 """
@@ -81,9 +83,15 @@ def test_the_readme_media_commands_address_the_media_stack_in_order() -> None:
     assert secret_keys(commands) == ["secrets.jellyfin_api_key", "githubToken"]
 
 
-def test_the_readme_media_domain_runs_as_written() -> None:
+def placeholder_keys() -> list[str]:
+    """The keys of the ``pulumi config set --stack media --path '<key>' …`` commands in the prose."""
+    return re.findall(r"`pulumi config set --stack media --path '([\w.]+)' [^`]*`", section("Adding a domain"))
+
+
+def test_the_readme_media_domain_previews_as_written() -> None:
     keys = secret_keys(media_commands())
-    run = run_program(media_stack(), secrets=secrets_for(keys), stack="media", platform_outputs=PLATFORM_OUTPUTS)
+    run = run_program(media_stack(), secrets=secrets_for(keys), stack="media", platform_outputs=PLATFORM_OUTPUTS,
+                      preview=True, accept_placeholders=False)
     env = run.env
     assert env.one(f"{DYNAMIC}Workspace", "media-workspace").plain_inputs["workspace_id"] == "homeops-media"
     variables = {r.plain_inputs["path"]: r for r in env.find(f"{DYNAMIC}Variable")}
@@ -127,3 +135,21 @@ def test_the_exports_the_readme_calls_secret_are_the_platform_stacks_secret_expo
     assert secret == named
     everything = set(with_token.exports) | set(first_boot.exports)
     assert {"windmillTokenOwner", "windmillFirstBoot", "domainTokens"} <= everything - secret
+
+
+def test_up_refuses_the_placeholders_the_readme_names_until_its_commands_set_them() -> None:
+    secrets = secrets_for(secret_keys(media_commands()))
+    with pytest.raises(ConfigErrors) as caught:
+        run_program(media_stack(), secrets=secrets, stack="media", platform_outputs=PLATFORM_OUTPUTS,
+                    accept_placeholders=False)
+    named = placeholder_keys()
+    assert named == ["githubSync.owner", "githubSync.repository"]
+    assert caught.value.keys == {f"{PROJECT}:{k}" for k in named}
+    stack = media_stack()
+    for path in named:  # what each `pulumi config set --path` writes into the stack file
+        section_key, field = path.split(".")
+        stack[f"{PROJECT}:{section_key}"] = {**stack[f"{PROJECT}:{section_key}"], field: f"media-{field}"}
+    run = run_program(stack, secrets=secrets, stack="media", platform_outputs=PLATFORM_OUTPUTS,
+                      accept_placeholders=False)
+    [workflow] = [r for r in run.env.find(GITHUB_FILE) if r.plain_inputs["file"].endswith("media-sync.yml")]
+    assert workflow.plain_inputs["repository"] == "media-repository"
