@@ -18,6 +18,7 @@ Public interface::
 Run standalone with ``python -m windmill_emulator --port 8000``.
 """
 
-from .server import RecordedRequest, WindmillEmulator
+from .http_server import RecordedRequest
+from .server import WindmillEmulator
 
 __all__ = ["RecordedRequest", "WindmillEmulator"]
