@@ -23,6 +23,7 @@ from . import (
     instance_groups,
     jobs,
     misc,
+    resource_types,
     resources,
     schedules,
     scripts,
@@ -40,11 +41,15 @@ if TYPE_CHECKING:
     from .server import EmulatorConfig
 
 
+# One module per API area, each adding its routes in this order (the first route that matches answers).
+API_MODULES = (misc, users, workspaces, groups, folders, variables, resources, resource_types, schedules, settings,
+               acls, scripts, flows, export, cli_support, instance_config, instance_groups, jobs)  # fmt: skip
+
+
 def build_router() -> Router:
     """Every emulated endpoint."""
     router = Router()
-    for module in (misc, users, workspaces, groups, folders, variables, resources, schedules, settings, acls,
-                   scripts, flows, export, cli_support, instance_config, instance_groups, jobs):  # fmt: skip
+    for module in API_MODULES:
         module.register(router)
     return router
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, TextIO
 
-from . import resources
+from . import resource_types
 from .http_server import EmulatorHTTPServer, Fault, RecordedRequest
 from .request_log import RequestLog
 from .store import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, Store, Token
@@ -114,7 +114,7 @@ class WindmillEmulator:
             # docs/windmill-api.md §3: ``admins`` always exists; the admin is its member.
             add_workspace(store, "admins", "Admins", DEFAULT_ADMIN_EMAIL, "admin", None)
             store.groups["admins"].pop("wm_deployers", None)
-            resources.seed_hub_types(store)
+            resource_types.seed_hub_types(store)
             if admin_token is not None:
                 store.tokens[admin_token] = Token(
                     token=admin_token, email=DEFAULT_ADMIN_EMAIL, label="emulator admin", super_admin=True
