@@ -18,6 +18,7 @@ from pathlib import Path
 
 from components.alerting import FORWARDER_FILE
 from components.config.workspace_settings import WorkspaceSettingsSpec
+from components.github_sync import build_wmill_yaml
 
 from .stacks import ROOT, StackView, read_stacks
 
@@ -78,13 +79,36 @@ def _cicd(views: list[StackView]) -> list[str]:
             continue
         names = v.sync.names
         values = f"`{names.url_variable}`, `{names.workspace_variable}` (variables), `{names.token_secret}` (secret)"
-        rows.append((_code(f"{v.sync.folder}/**"), _code(v.sync.workflow_path), _code(v.workspace.id), values))
+        rows.append((_code(f"{v.sync.folder}/**"), _code(v.sync.branch), _code(v.sync.workflow_path),
+                     _code(v.workspace.id), values))
+    pushed, left = _sync_scope()
     return [
         "## CI/CD mapping", "",
-        "A push to `main` under the path runs the workflow, which runs `wmill sync push` into the workspace "
-        "(scripts and flows only: variables, secrets, resources, schedules and settings are Pulumi's).", "",
-        *_table(("path", "workflow", "workspace", "Actions values"), rows),
+        f"A push to the branch under the path runs the workflow, which runs `wmill sync push` into the workspace: "
+        f"{pushed} (the generated `wmill.yaml`); {left} stay out of it. The stack declares the variables, "
+        "secrets, resources, resource types, folders, schedules and settings itself.", "",
+        *_table(("path", "branch", "workflow", "workspace", "Actions values"), rows),
     ]
+
+
+# What each wmill.yaml key of components/github_sync.py puts in or leaves out of `wmill sync push`.
+_SYNC_KINDS = (
+    ("skipScripts", "scripts"), ("skipFlows", "flows"), ("skipApps", "apps"),
+    ("skipWorkspaceDependencies", "workspace dependencies"), ("skipDatatableMigrations", "data-table migrations"),
+    ("skipVariables", "variables"), ("skipSecrets", "secrets"), ("skipResources", "resources"),
+    ("skipResourceTypes", "resource types"), ("skipFolders", "folders"), ("includeSchedules", "schedules"),
+    ("includeSettings", "settings"), ("includeTriggers", "triggers"), ("includeUsers", "users"),
+    ("includeGroups", "groups"), ("includeKey", "the encryption key"),
+)
+
+
+def _sync_scope() -> tuple[str, str]:
+    """(what the generated wmill.yaml pushes, what it leaves out), in words, from the file itself."""
+    settings = build_wmill_yaml()
+    # A skip… key pushes its kind when false, an include… key when true.
+    pushed = [word for flag, word in _SYNC_KINDS if settings[flag] == flag.startswith("include")]
+    left = [word for flag, word in _SYNC_KINDS if word not in pushed]
+    return ", ".join(pushed[:-1]) + f" and {pushed[-1]}", ", ".join(left[:-1]) + f" and {left[-1]}"
 
 
 def _call_rows(views: list[StackView]) -> list[tuple[str, str, str, str, str]]:
@@ -141,10 +165,14 @@ def _workspace_section(view: StackView) -> list[str]:
         (_code(v.path), "secret" if v.is_secret else "plain", v.description) for v in ws.variables])]
     lines += ["### Resources", "", *_table(("path", "type", "description"), [
         (_code(r.path), _code(r.resource_type), r.description) for r in ws.resources])]
-    lines += ["### Schedules", "", *_table(("path", "when", "runs", "on failure", "enabled"), [
+    lines += ["### Schedules", "", *_table(("path", "when", "runs", "on failure", "declared enabled"), [
         (_code(s.path), f"`{s.schedule}` ({s.timezone})", f"{s.target.kind} `{s.target.path}`",
          _code(s.on_failure.windmill_path) if s.on_failure else "", "yes" if s.enabled else "no")
         for s in ws.schedules])]
+    if any(s.enabled for s in ws.schedules):
+        lines += ["A schedule declared enabled is created disabled while the sync has not deployed its script or "
+                  "flow yet, and enabled by the first `pulumi up --refresh` after that "
+                  "([schedules-and-alerting.md](schedules-and-alerting.md)).", ""]
     lines += ["### Error handling and settings", "", *_settings(view)]
     return lines
 

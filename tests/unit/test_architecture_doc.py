@@ -3,6 +3,7 @@ domain stack shows up in each part of it; no value from a stack file reaches it.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -35,7 +36,7 @@ MEDIA = {
             "triggers": {"flows": ["f/media/refresh_library"]},
             "alerts": {"dispatcher": "f/monitoring/alert_dispatcher", "forwarder": "f/media/platform_alert_forwarder"},
         },
-        "homeops-windmill:githubSync": {"owner": "homeops", "repository": "HomeOps",
+        "homeops-windmill:githubSync": {"owner": "homeops", "repository": "HomeOps", "branch": "media-release",
                                         "folder": "subprojects/media-stack/windmill", "workflowFile": "media-sync.yml"},
     }
 }
@@ -70,8 +71,9 @@ def test_a_media_domain_appears_in_every_part(with_media: Path) -> None:
     text = architecture.render(views)
     assert ("| `homeops-media` | `media` | domain (media) | HomeOps Media | "
             "`subprojects/media-stack/windmill/` |") in text
-    assert ("| `subprojects/media-stack/windmill/**` | `.github/workflows/media-sync.yml` | `homeops-media` | "
-            "`WMILL_URL_MEDIA`, `WMILL_WORKSPACE_MEDIA` (variables), `WMILL_TOKEN_MEDIA` (secret) |") in text
+    assert ("| `subprojects/media-stack/windmill/**` | `media-release` | `.github/workflows/media-sync.yml` | "
+            "`homeops-media` | `WMILL_URL_MEDIA`, `WMILL_WORKSPACE_MEDIA` (variables), `WMILL_TOKEN_MEDIA` (secret) |"
+            ) in text  # the stack's own branch, not main
     # The calls: media → platform services and alerts, platform → media trigger, as rows and edges.
     assert ("| `homeops-media` | `homeops-platform` | flow `f/monitoring/alert_dispatcher` | "
             "`f/media/platform_services_token` in homeops-media | domain calls a platform service; its job "
@@ -86,6 +88,7 @@ def test_a_media_domain_appears_in_every_part(with_media: Path) -> None:
     assert "| `f/media/jellyfin` | `c_jellyfin` |" in media
     assert "| `f/media/library_root` | plain |" in media and "/srv/media-library-root" not in text
     assert "| `f/media/library_scan` | `0 0 4 * * *` (Europe/Paris) | script `f/media/scan_library` |" in media
+    assert "created disabled while the sync has not deployed its script or flow yet" in media
     assert ("script `f/media/platform_alert_forwarder` (deployed by Pulumi from "
             "`components/alerting/forwarder.py`)") in media
     assert "jellyfin.internal" not in text
@@ -103,3 +106,13 @@ def test_check_fails_while_the_document_is_stale(with_media: Path, capsys: pytes
     assert architecture.COMMAND in capsys.readouterr().err
     assert architecture.main(["--project", str(with_media), "--write"]) == 0
     assert architecture.main(["--project", str(with_media), "--check"]) == 0
+
+
+def test_the_sync_scope_it_states_is_the_generated_wmill_yaml() -> None:
+    from components.github_sync import build_wmill_yaml
+
+    kinds = {flag for flag, _ in architecture._SYNC_KINDS}
+    assert kinds == {k for k in build_wmill_yaml() if re.fullmatch(r"(skip|include)[A-Z]\w*", k)}
+    pushed, left = architecture._sync_scope()
+    assert pushed == "scripts, flows, apps, workspace dependencies and data-table migrations"
+    assert left.startswith("variables, secrets, resources, resource types, folders, schedules")
