@@ -136,6 +136,8 @@ def normalize(output: str, deployment: Deployment) -> str:
 
     The engine prints resources as their registrations complete, which varies from run to run, and
     the emulator's port and the ids of minted tokens change; none of that is what a reviewer reads.
+    Nor are the diagnostics: every preview of the committed files warns about their placeholders (the
+    tier accepts them), the same lines in every golden; tests/engine/test_placeholders.py asserts those.
     """
     text = output.replace(deployment.emulator.url, "http://windmill.test")
     text = re.sub(r"(windmill:Token: \([\w-]+\)\n\s+)\[id=\w+\]", r"\1[id=<token id>]", text)
@@ -144,7 +146,7 @@ def normalize(output: str, deployment: Deployment) -> str:
     body, _, totals = text.partition("\nResources:\n")
     blocks: list[list[str]] = []
     for line in body.splitlines():
-        if line.strip() == "--outputs:--" or line.startswith(("Previewing", "View Live")):
+        if line.strip() == "--outputs:--" or line.startswith(("Previewing", "View Live", "Diagnostics:")):
             blocks.append([])  # ends the block before it; the stack's outputs follow
             continue
         if BLOCK_START.match(line):
