@@ -27,11 +27,11 @@ from typing import Any
 
 from .flows import ws_flows
 from .framework import Ctx, Response, Router, bad_request, not_authorized, query_bool, require_admin_error
+from .members import role_of
 from .runnables import FlowRow, ScriptVersion, script_extension
 from .schedules import schedule_json
 from .scripts import deployed_scripts
 from .store import Store
-from .users import role_of
 from .variables import decrypt_value
 
 # to_string_without_metadata: keys removed from every exported row.

@@ -22,12 +22,14 @@ from . import (
     instance_config,
     instance_groups,
     jobs,
+    members,
     misc,
     resource_types,
     resources,
     schedules,
     scripts,
     settings,
+    tokens,
     users,
     variables,
     workspaces,
@@ -42,8 +44,9 @@ if TYPE_CHECKING:
 
 
 # One module per API area, each adding its routes in this order (the first route that matches answers).
-API_MODULES = (misc, users, workspaces, groups, folders, variables, resources, resource_types, schedules, settings,
-               acls, scripts, flows, export, cli_support, instance_config, instance_groups, jobs)  # fmt: skip
+API_MODULES = (misc, users, tokens, members, workspaces, groups, folders, variables, resources, resource_types,
+               schedules, settings, acls, scripts, flows, export, cli_support, instance_config, instance_groups,
+               jobs)  # fmt: skip
 
 
 def build_router() -> Router:

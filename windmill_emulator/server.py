@@ -21,7 +21,8 @@ from . import resource_types
 from .http_server import EmulatorHTTPServer, Fault, RecordedRequest
 from .request_log import RequestLog
 from .store import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, Store, Token
-from .users import add_instance_user, new_token
+from .tokens import new_token
+from .users import add_instance_user
 from .workspaces import add_workspace
 
 
