@@ -15,17 +15,15 @@ import re
 from pathlib import Path
 
 from testkit.engine import PulumiProject
-from tests.engine.quickstart import quickstart_lines, secret_value
+from tests.engine.quickstart import quickstart_secret_names, secret_value
 
 
 def test_the_committed_platform_stack_previews_until_the_first_unavailable_plugin(tmp_path: Path) -> None:
     project = PulumiProject(tmp_path)
     project.pulumi("stack", "init", "platform", "--secrets-provider", "passphrase")
-    for line in quickstart_lines("platform"):
-        if "'secrets." in line:
-            name = line.split("'secrets.", 1)[1].split("'", 1)[0]
-            project.pulumi("config", "set", "--stack", "platform", "--secret", "--path", f"secrets.{name}",
-                           secret_value(name))
+    for name in quickstart_secret_names("platform"):
+        project.pulumi("config", "set", "--stack", "platform", "--secret", "--path", f"secrets.{name}",
+                       secret_value(name))
     project.pulumi("config", "set", "--stack", "platform", "--secret", "githubToken", "engine-tier-github-token")
 
     preview = project.pulumi("preview", "--stack", "platform", check=False)

@@ -36,7 +36,7 @@ from pulumi_policy import EnforcementLevel
 
 from policy.homeops_policy import PACK_NAME, POLICIES
 from testkit.engine import ROOT, PulumiProject, Result
-from tests.engine.quickstart import quickstart_commands, quickstart_lines, secret_value
+from tests.engine.quickstart import quickstart_secret_names, quickstart_steps, run_step, secret_value
 from windmill_emulator import WindmillEmulator
 
 PACK_EXECUTABLE = ROOT / "scripts" / "pulumi-analyzer-policy-python"
@@ -273,11 +273,11 @@ class Setting:
     def quickstart_preview(self, project: PulumiProject, stack: str, before: Callable[[], object] = bool) -> Result:
         """The README's quickstart for ``stack`` up to its preview, which runs with the pack (``before``
         it, ``before()``)."""
-        for args in quickstart_commands(stack, url=self.emulator.url, token=self.emulator.admin_token):
-            if args[0] == "preview":
+        for step in quickstart_steps(stack, url=self.emulator.url):
+            if step.name == "preview":
                 before()
-                return self.preview(project, *args)
-            project.pulumi(*args)
+                return self.preview(project, *step.args)
+            run_step(project, step, stack, token=self.emulator.admin_token)
         raise AssertionError(f"the README's {stack} quickstart has no preview")
 
     def committed_stacks(self, pool: ThreadPoolExecutor) -> dict[str, Future[Result]]:
@@ -305,10 +305,8 @@ class Setting:
     def secrets_of(self, stack: str) -> list[str]:
         """``config set-all`` arguments for every secret the README's quickstart sets on ``stack``."""
         arguments = []
-        for line in quickstart_lines(stack):
-            if "'secrets." in line:
-                name = line.split("'secrets.", 1)[1].split("'", 1)[0]
-                arguments += ["--secret", f"secrets.{name}={secret_value(name)}"]
+        for name in quickstart_secret_names(stack):
+            arguments += ["--secret", f"secrets.{name}={secret_value(name)}"]
         return arguments
 
     def committed_platform_with_docker(self) -> Result:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from testkit.engine import PulumiProject
-from tests.engine.quickstart import quickstart_commands
+from tests.engine.quickstart import quickstart_steps, run_step
 from windmill_emulator import WindmillEmulator
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -37,9 +37,9 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Windmil
     emulator = WindmillEmulator().start()
     try:
         project = PulumiProject(tmp_path_factory.mktemp("preview-reads-only"))
-        for args in quickstart_commands("platform", url=emulator.url, token=emulator.admin_token):
-            if args[0] != "preview":
-                project.pulumi(*args)
+        for step in quickstart_steps("platform", url=emulator.url):
+            if step.name != "preview":
+                run_step(project, step, "platform", token=emulator.admin_token)
         yield emulator, project
     finally:
         emulator.stop()

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from testkit.engine import ROOT, PulumiProject
-from tests.engine.quickstart import quickstart_commands, quickstart_lines, secret_value
+from tests.engine.quickstart import quickstart_secret_names, quickstart_steps, run_quickstart, secret_value
 from windmill_emulator import WindmillEmulator
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -54,20 +54,17 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         emulator.stop()
 
 
-def run_quickstart(deployment: Deployment, stack: str) -> dict[str, str]:
-    """Run the README block for ``stack``; return each program command's output by command name."""
-    outputs = {}
-    for args in quickstart_commands(stack, url=deployment.emulator.url, token=deployment.emulator.admin_token):
-        result = deployment.project.pulumi(*args)
-        outputs[args[0]] = result.output
-    return outputs
+def quickstart(deployment: Deployment, stack: str) -> dict[str, str]:
+    """Run the README block for ``stack``; return each command's output by command name."""
+    return run_quickstart(deployment.project, stack, url=deployment.emulator.url,
+                          token=deployment.emulator.admin_token)
 
 
 def test_a_preview_before_the_secrets_are_set_names_every_missing_key(deployment: Deployment) -> None:
     project = deployment.project
-    init = quickstart_commands("platform", url=deployment.emulator.url, token="unused")[0]
-    assert init[:2] == ["stack", "init"]
-    project.pulumi(*init)
+    init = quickstart_steps("platform", url=deployment.emulator.url)[0]
+    assert init.args[:2] == ("stack", "init")
+    project.pulumi(*init.args)
     result = project.pulumi("preview", "--stack", "platform", check=False)
     assert result.code != 0
     assert "homeops-windmill:secrets.platform_postgres_password" in result.output, result.output
@@ -80,7 +77,7 @@ def test_a_preview_before_the_secrets_are_set_names_every_missing_key(deployment
 
 
 def test_the_platform_quickstart_deploys_the_workspace(deployment: Deployment) -> None:
-    outputs = run_quickstart(deployment, "platform")
+    outputs = quickstart(deployment, "platform")
     assert re.search(r"\+ 29 to create", outputs["preview"]), outputs["preview"]
     assert re.search(r"\+ 29 created", outputs["up"]), outputs["up"]
     with deployment.api() as api:
@@ -97,7 +94,7 @@ def test_a_second_preview_expects_no_changes_and_sends_nothing(deployment: Deplo
 
 
 def test_the_financial_quickstart_reads_the_platform_stack(deployment: Deployment) -> None:
-    outputs = run_quickstart(deployment, "financial")
+    outputs = quickstart(deployment, "financial")
     assert "created" in outputs["up"]
     with deployment.api() as api:
         members = {m["email"]: m for m in api.get("/w/homeops-financial/users/list").json()}
@@ -203,8 +200,7 @@ def test_a_reviewer_reads_each_typical_change_in_the_preview_diff(
 
 def test_no_secret_appears_in_any_output_or_in_state(deployment: Deployment) -> None:
     project = deployment.project
-    values = [secret_value(line.split("secrets.", 1)[1].split("'", 1)[0])
-              for stack in ("platform", "financial") for line in quickstart_lines(stack) if "'secrets." in line]
+    values = [secret_value(name) for stack in ("platform", "financial") for name in quickstart_secret_names(stack)]
     values.append(deployment.emulator.admin_token)
     exported = project.pulumi("stack", "export", "--stack", "financial").output
     exported += project.pulumi("stack", "export", "--stack", "platform").output

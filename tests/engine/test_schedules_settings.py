@@ -22,7 +22,7 @@ import pytest
 
 from components.alerting import forwarder_content
 from testkit.engine import ROOT, PulumiProject
-from tests.engine.quickstart import quickstart_commands
+from tests.engine.quickstart import Step, quickstart_steps, run_step
 from windmill_emulator import WindmillEmulator
 from windmill_emulator.testing import deploy_flow
 
@@ -62,13 +62,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         emulator.stop()
 
 
-def commands(site: Site, stack: str) -> list[list[str]]:
-    return quickstart_commands(stack, url=site.emulator.url, token=site.emulator.admin_token)
+def commands(site: Site, stack: str) -> list[Step]:
+    return quickstart_steps(stack, url=site.emulator.url)
+
+
+def run(site: Site, stack: str, step: Step) -> str:
+    return run_step(site.project, step, stack, token=site.emulator.admin_token).output
 
 
 def set_up(site: Site, stack: str) -> dict[str, str]:
-    """Run the README block for ``stack``; return each program command's output by command name."""
-    return {args[0]: site.project.pulumi(*args).output for args in commands(site, stack)}
+    """Run the README block for ``stack``; return each command's output by command name."""
+    return {step.name: run(site, stack, step) for step in commands(site, stack)}
 
 
 @pytest.mark.parametrize(
@@ -84,9 +88,9 @@ def test_bad_schedule_input_is_refused_at_preview_with_zero_requests(
 ) -> None:
     project = site.project
     if "platform" not in project.pulumi("stack", "ls").output:
-        for args in commands(site, "platform"):
-            if args[0] not in ("preview", "up"):
-                project.pulumi(*args)
+        for step in commands(site, "platform"):
+            if step.name not in ("preview", "up"):
+                run(site, "platform", step)
     stack_file = project.dir / "Pulumi.platform.yaml"
     before = stack_file.read_text()
     try:
