@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from .auth import require_admin, require_super_admin
 from .crypto import DecryptError, decrypt, encrypt
@@ -44,6 +44,9 @@ def _ee_only(msg: str) -> Any:
         raise bad_request(msg)
 
     return handler
+
+
+EDIT_WEBHOOK = Struct("EditWebhook", {"webhook": opt("string")})
 
 
 def edit_webhook(ctx: Ctx) -> Response:
@@ -119,6 +122,11 @@ def edit_success_handler(ctx: Ctx) -> Response:
     return text(f"Edit success_handler for workspace {ctx.ws}")
 
 
+EDIT_AUTO_INVITE = Struct(
+    "EditAutoInvite", {"operator": opt("bool"), "invite_all": opt("bool"), "auto_add": opt("bool")}
+)
+
+
 def edit_auto_invite(ctx: Ctx) -> Response:
     """POST …/edit_auto_invite: the OSS stub answers 500 ``Not implemented on OSS`` (§8.2, §15 item 7)."""
     if ctx.config.edition != "EE":
@@ -144,6 +152,31 @@ def edit_auto_invite(ctx: Ctx) -> Response:
     return text(f"Edit auto_invite for workspace {ctx.ws}")
 
 
+class EeSetting(NamedTuple):
+    """A setting an EE build stores from one body field and CE refuses with 400 ``ce_message``."""
+
+    route: str
+    key: str
+    body_key: str
+    ce_message: str
+    body: Struct
+
+
+EE_SETTINGS = (
+    EeSetting("edit_default_app", "default_app", "default_app_path",
+              "Setting a workspace default app is only available on Windmill Enterprise Edition",
+              Struct("EditDefaultApp", {"default_app_path": opt("string")})),
+    EeSetting("edit_deploy_to", "deploy_to", "deploy_to", "Deploy to is only available on enterprise",
+              Struct("EditDeployTo", {"deploy_to": opt("string")})),
+    EeSetting("edit_git_sync_config", "git_sync", "git_sync_settings",
+              "Git sync is only available on Windmill Enterprise Edition",
+              Struct("EditGitSyncConfig", {"git_sync_settings": opt("any")})),
+    EeSetting("edit_deploy_ui_config", "deploy_ui", "deploy_ui_settings",
+              "Deployment UI is only available on Windmill Enterprise Edition",
+              Struct("EditDeployUiConfig", {"deploy_ui_settings": opt("any")})),
+)  # fmt: skip
+
+
 def _ee_setting(key: str, body_key: str, ce_msg: str) -> Any:
     def handler(ctx: Ctx) -> Response:
         if ctx.config.edition != "EE":
@@ -155,11 +188,17 @@ def _ee_setting(key: str, body_key: str, ce_msg: str) -> Any:
     return handler
 
 
+EDIT_SLACK_COMMAND = Struct("EditCommandScript", {"slack_command_script": opt("string")})
+
+
 def edit_slack_command(ctx: Ctx) -> Response:
     """POST …/edit_slack_command ``{slack_command_script?}``."""
     require_admin(ctx)
     _set(ctx, "slack_command_script", ctx.body["slack_command_script"])
     return text(f"Edit command script {ctx.ws}")
+
+
+SET_ENVIRONMENT_VARIABLE = Struct("SetEnvVar", {"name": req("string"), "value": opt("string")})
 
 
 def set_environment_variable(ctx: Ctx) -> Response:
@@ -183,6 +222,9 @@ def get_encryption_key(ctx: Ctx) -> Response:
     if w is None:
         raise internal("workspace key not found")
     return json_response({"key": w.key})
+
+
+SET_ENCRYPTION_KEY = Struct("SetEncryptionKey", {"new_key": req("string"), "skip_reencrypt": opt("bool")})
 
 
 def set_encryption_key(ctx: Ctx) -> Response:
@@ -226,11 +268,19 @@ def default_scripts_get(ctx: Ctx) -> Response:
     return json_response(w.settings.get("default_scripts") if w else None)
 
 
+EDIT_LARGE_FILE_STORAGE = Struct("EditLargeFileStorageConfig", {"large_file_storage": opt("any")})
+
+
 def edit_large_file_storage(ctx: Ctx) -> Response:
     """POST …/edit_large_file_storage_config ``{large_file_storage?}`` (§8.2)."""
     require_admin(ctx)
     _set(ctx, "large_file_storage", ctx.body["large_file_storage"])
     return text(f"Edit large file storage config for workspace {ctx.ws}")
+
+
+EDIT_PUBLIC_APP_RATE_LIMIT = Struct(
+    "EditPublicAppRateLimit", {"public_app_execution_limit_per_minute": opt("i32")}
+)
 
 
 def public_app_rate_limit(ctx: Ctx) -> Response:
@@ -255,83 +305,23 @@ def get_default_app(ctx: Ctx) -> Response:
 def register(router: Router) -> None:
     """Add this module's routes."""
     w = "/api/w/{workspace}/workspaces"
-    router.add("POST", f"{w}/edit_webhook", edit_webhook, body=Struct("EditWebhook", {"webhook": opt("string")}))
+    router.add("POST", f"{w}/edit_webhook", edit_webhook, body=EDIT_WEBHOOK)
     router.add("POST", f"{w}/edit_error_handler", edit_error_handler, body=JsonValue("object"))
     router.add("POST", f"{w}/edit_success_handler", edit_success_handler, body=JsonValue("object"))
-    router.add(
-        "POST",
-        f"{w}/edit_auto_invite",
-        edit_auto_invite,
-        body=Struct("EditAutoInvite", {"operator": opt("bool"), "invite_all": opt("bool"), "auto_add": opt("bool")}),
-    )
-    router.add(
-        "POST",
-        f"{w}/edit_default_app",
-        _ee_setting(
-            "default_app",
-            "default_app_path",
-            "Setting a workspace default app is only available on Windmill Enterprise Edition",
-        ),
-        body=Struct("EditDefaultApp", {"default_app_path": opt("string")}),
-    )
-    router.add(
-        "POST",
-        f"{w}/edit_deploy_to",
-        _ee_setting("deploy_to", "deploy_to", "Deploy to is only available on enterprise"),
-        body=Struct("EditDeployTo", {"deploy_to": opt("string")}),
-    )
-    router.add(
-        "POST",
-        f"{w}/edit_git_sync_config",
-        _ee_setting("git_sync", "git_sync_settings", "Git sync is only available on Windmill Enterprise Edition"),
-        body=Struct("EditGitSyncConfig", {"git_sync_settings": opt("any")}),
-    )
-    router.add(
-        "POST",
-        f"{w}/edit_deploy_ui_config",
-        _ee_setting(
-            "deploy_ui", "deploy_ui_settings", "Deployment UI is only available on Windmill Enterprise Edition"
-        ),
-        body=Struct("EditDeployUiConfig", {"deploy_ui_settings": opt("any")}),
-    )
-    router.add(
-        "POST",
-        f"{w}/edit_instance_groups",
-        _ee_only("Instance groups are only available on Windmill Enterprise Edition"),
-    )
-    router.add(
-        "POST",
-        f"{w}/edit_slack_command",
-        edit_slack_command,
-        body=Struct("EditCommandScript", {"slack_command_script": opt("string")}),
-    )
-    router.add(
-        "POST",
-        f"{w}/set_environment_variable",
-        set_environment_variable,
-        body=Struct("SetEnvVar", {"name": req("string"), "value": opt("string")}),
-    )
+    router.add("POST", f"{w}/edit_auto_invite", edit_auto_invite, body=EDIT_AUTO_INVITE)
+    for setting in EE_SETTINGS:
+        handler = _ee_setting(setting.key, setting.body_key, setting.ce_message)
+        router.add("POST", f"{w}/{setting.route}", handler, body=setting.body)
+    refuse_instance_groups = _ee_only("Instance groups are only available on Windmill Enterprise Edition")
+    router.add("POST", f"{w}/edit_instance_groups", refuse_instance_groups)
+    router.add("POST", f"{w}/edit_slack_command", edit_slack_command, body=EDIT_SLACK_COMMAND)
+    router.add("POST", f"{w}/set_environment_variable", set_environment_variable, body=SET_ENVIRONMENT_VARIABLE)
     router.add("GET", f"{w}/encryption_key", get_encryption_key)
-    router.add(
-        "POST",
-        f"{w}/encryption_key",
-        set_encryption_key,
-        body=Struct("SetEncryptionKey", {"new_key": req("string"), "skip_reencrypt": opt("bool")}),
-    )
+    router.add("POST", f"{w}/encryption_key", set_encryption_key, body=SET_ENCRYPTION_KEY)
     router.add("POST", f"{w}/operator_settings", operator_settings, body=JsonValue("object"))
     router.add("POST", f"{w}/default_scripts", default_scripts_post, body=JsonValue("any"))
     router.add("GET", f"{w}/default_scripts", default_scripts_get)
-    router.add(
-        "POST",
-        f"{w}/edit_large_file_storage_config",
-        edit_large_file_storage,
-        body=Struct("EditLargeFileStorageConfig", {"large_file_storage": opt("any")}),
-    )
-    router.add(
-        "POST",
-        f"{w}/public_app_rate_limit",
-        public_app_rate_limit,
-        body=Struct("EditPublicAppRateLimit", {"public_app_execution_limit_per_minute": opt("i32")}),
-    )
+    router.add("POST", f"{w}/edit_large_file_storage_config", edit_large_file_storage, body=EDIT_LARGE_FILE_STORAGE)
+    router.add("POST", f"{w}/public_app_rate_limit", public_app_rate_limit, body=EDIT_PUBLIC_APP_RATE_LIMIT)
     router.add("GET", f"{w}/get_deploy_to", get_deploy_to)
     router.add("GET", f"{w}/default_app", get_default_app)
