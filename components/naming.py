@@ -1,7 +1,8 @@
 """Stable resource names, with aliases for the names earlier releases used.
 
-Components of a stack are named by their role ("workspace", "platform-link", "github-sync"), not by
-the workspace id. A name built from the id made an id change look like a whole new workspace (23
+Components of a stack are named by what does not change with the workspace id: the workspace by the
+stack's concern (its domain, or "platform"), the others by their role ("platform-link",
+"github-sync"). A name built from the id made an id change look like a whole new workspace (23
 creates and 23 deletes under new names, found by the real-engine tier) instead of what it is: the
 same resources replaced because their identity changed. Earlier releases named them
 ``<workspace id>-…``; ``renamed_from`` keeps those stacks' history through aliases, so upgrading
