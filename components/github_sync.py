@@ -56,6 +56,8 @@ ACTION_PINS: dict[str, ActionPin] = {
     "setup-node": ActionPin("actions/setup-node", "820762786026740c76f36085b0efc47a31fe5020", "v7.0.0"),
     "setup-python": ActionPin("actions/setup-python", "5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
     "pulumi": ActionPin("pulumi/actions", "8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0"),
+    # This repository's own test jobs only: restores the Pulumi CLI and Windmill CLI .ci/run builds.
+    "cache": ActionPin("actions/cache", "27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
 }
 
 # Commits that Windmill's own Git Sync makes start with this; pushing them back would loop.
