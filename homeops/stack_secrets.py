@@ -3,18 +3,24 @@
 A secret variable's value is never written to a file or printed. Each one becomes an entry of the
 stack's ``secrets`` config, set either by the operator (the exact ``pulumi config set`` command is
 printed) or, with ``--copy-secrets``, copied from Windmill into the stack's *encrypted* config
-through the Pulumi Automation API (``LocalWorkspace.set_config`` with ``secret=True``: the CLI
+by the Pulumi CLI (``pulumi config set --secret`` with the value on its standard input: the CLI
 encrypts it with the stack's secrets provider). Only secrets the stack does not hold yet are copied,
 so a second import changes nothing; to replace one, run its command.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from components.config.needed_secrets import NeededSecret
+from components.config.schema import PROJECT
+
 from .convert import SecretNeed
+from .secret_setup import PulumiCli, SetupError
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,13 @@ class CopyFailed(Exception):
 def copy_missing(
     project_dir: Path, stack: str, current: list[SecretStatus], read_value: Callable[[str], str]
 ) -> list[SecretStatus]:
-    """Copy every ``missing`` secret from Windmill into the stack's encrypted config."""
-    from pulumi.automation import ConfigValue, LocalWorkspace
-    from pulumi.automation.errors import CommandError
+    """Copy every ``missing`` secret from Windmill into the stack's encrypted config.
 
-    workspace = LocalWorkspace(work_dir=str(project_dir))
+    Each value goes to ``pulumi config set --secret --path`` on its standard input, as
+    ``python -m homeops secrets`` stores them (``secret_setup.PulumiCli``): given as an argument, as
+    ``pulumi.automation``'s ``set_config`` does, it would be readable in the process list.
+    """
+    cli = _pulumi_cli(project_dir)
     result = []
     for status in current:
         if status.state != "missing":
@@ -57,11 +65,15 @@ def copy_missing(
             result.append(SecretStatus(status.need, "empty"))
             continue
         try:
-            workspace.set_config(stack, f"secrets.{status.need.name}", ConfigValue(value=value, secret=True),
-                                 path=True)
-        except CommandError as error:
-            # The CLI's answer, without the value should it ever echo it.
-            message = str(error).replace(value, "[secret]")
-            raise CopyFailed(f"pulumi config set for secrets.{status.need.name} failed: {message}") from None
+            cli.set_secret(stack, NeededSecret(key=f"{PROJECT}:secrets.{status.need.name}", description=""), value)
+        except SetupError as error:  # its message never holds the value
+            raise CopyFailed(str(error)) from None
         result.append(SecretStatus(status.need, "copied"))
     return result
+
+
+def _pulumi_cli(project_dir: Path) -> PulumiCli:
+    executable = shutil.which("pulumi")
+    if executable is None:
+        raise CopyFailed("the Pulumi CLI (pulumi) is not on PATH; nothing was copied")
+    return PulumiCli(executable, project_dir, dict(os.environ))
