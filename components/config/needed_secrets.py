@@ -21,7 +21,7 @@ are exactly the keys the program reports as not set.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,6 +191,16 @@ def _github(raw: _Raw) -> Iterator[NeededSecret]:
         where = key("githubSync.repository")
         yield _own_key("githubToken", referenced_by=where)
         yield _own_key("wmillSyncToken", optional=True, referenced_by=where)
+
+
+def missing_secrets_note(errors: Iterable[ConfigError], stack: str) -> str | None:
+    """The line a problems report ends with when secrets are missing: the one command that sets them all."""
+    missing = re.compile(rf"{re.escape(SECRETS_KEY)}\.\w+ is not set")
+    credentials = {key(name) for name in ("windmillToken", "githubToken")}
+    if not any(missing.match(e.problem) or (e.key in credentials and "plain text" not in e.problem) for e in errors):
+        return None
+    return (f"Set every missing secret in one go: python -m homeops secrets --stack {stack} (it asks for each, input "
+            "hidden, or reads its HOMEOPS_* variable; --list shows them).")
 
 
 def _named(name: Any, description: str, referenced_by: str) -> Iterator[NeededSecret]:

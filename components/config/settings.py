@@ -24,7 +24,7 @@ from .errors import ConfigError, Problems
 from .github_sync import GitHubSyncArgs
 from .guards import StackView, check_guards
 from .instance import InstanceArgs
-from .needed_secrets import first_boot_finds_its_way_in, runs_windmill
+from .needed_secrets import first_boot_finds_its_way_in, missing_secrets_note, runs_windmill
 from .placeholders import accepted_by_environment, check_placeholders
 from .platform_link import PlatformLinkArgs
 from .rules import (
@@ -177,6 +177,9 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
     check_automation(key("workspace"), key("platformLink"), workspace, platform_link, edition, problems)
     github_sync = sync_scope(github_sync, platform_link)  # the Pulumi-deployed forwarder stays out of the sync
     problems.errors.extend(_plain_credentials(raw))
+    note = missing_secrets_note(problems.errors, pulumi.get_stack())
+    if note is not None:
+        problems.note(note)
     problems.raise_if_any()
     assert workspace is not None  # no problems means it parsed
     return Settings(

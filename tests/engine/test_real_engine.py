@@ -69,6 +69,7 @@ def test_a_preview_before_the_secrets_are_set_names_every_missing_key(deployment
     assert result.code != 0
     assert "homeops-windmill:secrets.platform_postgres_password" in result.output, result.output
     assert "homeops-windmill:githubToken" in result.output, result.output
+    assert "Set every missing secret in one go: python -m homeops secrets --stack platform" in result.output
     assert "Traceback" not in result.output, result.output
     assert deployment.mutations() == []
     # Back to a fresh clone for the quickstart: no stack, the committed stack file.

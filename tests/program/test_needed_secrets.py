@@ -9,6 +9,8 @@ program runs under mocks twice:
   keys the function lists;
 * with exactly those required keys set: the program loads without a problem, so whatever the
   function calls optional the program really runs without.
+
+The fresh stack's report ends with the one command that sets them all (``python -m homeops secrets``).
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ def reported_missing(config: Config, *, domain: bool) -> set[str]:
             else:
                 other.append(str(error))
         assert other == [], "problems other than unset secrets:\n" + "\n".join(other)
+        # The report ends with the one command that sets them all, for this stack.
+        assert str(errors).endswith("\nSet every missing secret in one go: python -m homeops secrets --stack test "
+                                    "(it asks for each, input hidden, or reads its HOMEOPS_* variable; --list shows "
+                                    "them)."), str(errors)
         return missing
     return set()
 
