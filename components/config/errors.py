@@ -112,3 +112,15 @@ def collected(parse: Callable[[Problems], T]) -> T:
     result = parse(problems)
     problems.raise_if_any()
     return result
+
+
+def config_set_command(name: str, value: str = "<value>", *, secret: bool = True) -> str:
+    """The exact ``pulumi config set`` that fixes ``name``, naming the stack the program runs for.
+
+    ``--stack`` is always there: a command pasted after ``pulumi stack select`` or ``stack init`` of
+    another stack would otherwise write to that one. A dotted ``secrets.<x>`` is set with ``--path``.
+    """
+    import pulumi
+
+    path = f" --path '{name}'" if "." in name else f" {name}"
+    return f"pulumi config set --stack {pulumi.get_stack()}{' --secret' if secret else ''}{path} {value}"

@@ -21,7 +21,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import Problems, collected
+from .errors import Problems, collected, config_set_command
 from .rules import (
     DEFAULT_AUTOMATION_EMAIL,
     WORKER_CONFIG_FIELDS,
@@ -168,8 +168,8 @@ class _Parser:
         secret = self.problems.check(lambda: section.str(name, None, pattern=SECRET_NAME,
                                                          pattern_help="must be a name in secrets"))
         if secret is not None and secret not in self.secret_names:
-            self.problems.add(section.key(name), f"{self.secrets_key}.{secret} is not set; run: pulumi config set "
-                                                 f"--secret --path 'secrets.{secret}' <value>")
+            self.problems.add(section.key(name), f"{self.secrets_key}.{secret} is not set; run: "
+                                                 f"{config_set_command(f'secrets.{secret}')}")
         return secret
 
     def _first_boot(self, users: tuple[UserEntry, ...]) -> FirstBootSettings | None:

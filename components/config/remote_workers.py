@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .docker_values import parse_docker_host, parse_port
-from .errors import ConfigError, Problems
+from .errors import ConfigError, Problems, config_set_command
 from .values import Section, check_str
 from .windmill_stack_parts import HOST_NAME, WorkerGroup
 
@@ -120,8 +120,8 @@ def parse_remote_access(root: Section, problems: Problems, secret_names: frozens
             value = check_str(section.key(name), section.data.get(name), pattern=r"[A-Za-z0-9_]+",
                               pattern_help="must name a value of homeops-windmill:secrets")
             if value not in secret_names:
-                raise ConfigError(section.key(name), f"homeops-windmill:secrets.{value} is not set; run: pulumi "
-                                  f"config set --secret --path 'secrets.{value}' < {value}.pem")
+                raise ConfigError(section.key(name), f"homeops-windmill:secrets.{value} is not set; run: "
+                                  f"{config_set_command(f'secrets.{value}', f'< {value}.pem')}")
             return value
 
         access = RemoteDatabaseAccess(

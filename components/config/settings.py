@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 
 from .automation import check_automation, resolve_edition, sync_scope
-from .errors import ConfigError, Problems
+from .errors import ConfigError, Problems, config_set_command
 from .github_sync import GitHubSyncArgs
 from .guards import StackView, check_guards
 from .instance import InstanceArgs
@@ -318,8 +318,8 @@ def _check_instance(raw: _Reader, problems: Problems, role: str) -> None:
         problems.add(
             key("windmillToken"),
             "is required on the platform stack unless first boot runs (windmillStack.enabled, or "
-            "instance.firstBoot.enabled): an API token of a Windmill superadmin; run pulumi config set --secret "
-            "windmillToken <token>",
+            "instance.firstBoot.enabled): an API token of a Windmill superadmin; run "
+            f"{config_set_command('windmillToken', '<token>')}",
         )
     if role == "domain" and url_set != token_set:
         problems.add(
@@ -345,7 +345,7 @@ def _github_sync(
     if sync is not None and not raw("githubToken"):
         problems.add(
             key("githubToken"),
-            "is required when githubSync.repository is set; run pulumi config set --secret githubToken <token>",
+            f"is required when githubSync.repository is set; run {config_set_command('githubToken', '<token>')}",
         )
     return sync
 
@@ -363,8 +363,8 @@ def _not_an_object(name: str) -> str:
     """The fix for an object key that holds a single value (never shown: it may be a secret)."""
     if name == "secrets":
         return ("must be an object of named secrets, but holds a single value (not shown): it was set without --path. "
-                "Run pulumi config rm secrets, then pulumi config set --secret --path 'secrets.<name>' <value> "
-                "for each secret")
+                f"Run pulumi config rm --stack {pulumi.get_stack()} secrets, then "
+                f"{config_set_command('secrets.<name>')} for each secret")
     return (f"must be an object, but holds a value that is not one (not shown). Set its fields with pulumi config "
             f"set --path '{name}.<field>' <value>, or write it as a YAML object in Pulumi.<stack>.yaml")
 
@@ -381,9 +381,8 @@ def _plain_credentials(raw: _Reader) -> list[ConfigError]:
     for name in sorted(SECRET_KEYS):
         full = key(name)
         if raw(name) and not is_config_secret(full):
-            path = " --path 'secrets.<name>'" if name == "secrets" else ""
             problems.append(ConfigError(
-                full, f"holds a credential but is stored in plain text; set it again with "
-                f"pulumi config set --secret{path} {name if not path else ''}".rstrip() + " (value not shown)",
+                full, "holds a credential but is stored in plain text; set it again with "
+                + config_set_command("secrets.<name>" if name == "secrets" else name) + " (value not shown)",
             ))
     return problems

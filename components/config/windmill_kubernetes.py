@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .docker_values import HOSTNAME, parse_cpus, parse_memory_mb
-from .errors import ConfigError, Problems
+from .errors import ConfigError, Problems, config_set_command
 from .values import Section, check_str
 
 _KEYS = (
@@ -129,8 +129,8 @@ def _secret_name(section: Section, key: str, secret_names: frozenset[str], requi
     name = check_str(section.key(key), value, pattern=_VALUE_NAME,
                      pattern_help="must name a value of homeops-windmill:secrets")
     if name not in secret_names:
-        raise ConfigError(section.key(key), f"homeops-windmill:secrets.{name} is not set; run: pulumi config set "
-                          f"--secret --path 'secrets.{name}' <value>")
+        raise ConfigError(section.key(key), f"homeops-windmill:secrets.{name} is not set; run: "
+                          f"{config_set_command(f'secrets.{name}')}")
     return name
 
 

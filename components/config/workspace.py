@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .errors import ConfigError, Problems, collected
+from .errors import ConfigError, Problems, collected, config_set_command
 from .rules import (
     DELETION_MODES,
     MAX_VARIABLE_VALUE_LENGTH,
@@ -247,7 +247,7 @@ class _WorkspaceParser:
             raise ConfigError(
                 s.key("secret"),
                 f"{self.secrets_key}.{secret} is not set; run: "
-                f"pulumi config set --secret --path '{self.secrets_key.split(':', 1)[1]}.{secret}' <value>",
+                + config_set_command(self.secrets_key.split(":", 1)[1] + f".{secret}"),
             )
         return VariableSpec(path=path, description=s.str("description", ""), secret=secret, value=value)
 

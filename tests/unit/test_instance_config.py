@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.config.errors import ConfigErrors
@@ -56,7 +57,8 @@ def test_every_bad_value_is_reported_with_its_key() -> None:
         f"{KEY}.firstBoot.superadminSecret", f"{KEY}.firstBoot.automationEmail", f"{KEY}.users[1].email",
         f"{KEY}.groups[0].name", f"{KEY}.settings.baseUrl", f"{KEY}.settings.criticalAlertChannels[0]",
     }
-    assert "pulumi config set --secret --path 'secrets.missing'" in found[f"{KEY}.firstBoot.superadminSecret"]
+    assert f"pulumi config set --stack {pulumi.get_stack()} --secret --path 'secrets.missing'" in found[
+        f"{KEY}.firstBoot.superadminSecret"]
 
 
 def test_credentials_are_names_in_secrets_and_land_where_windmill_keeps_them() -> None:

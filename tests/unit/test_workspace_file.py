@@ -107,7 +107,8 @@ def test_problems_in_the_file_name_the_file_and_the_field(project: Path) -> None
     # Secret values stay in the stack config: the message says where to set one.
     assert any(
         p.startswith(f"{FILE}: variables[1].secret: {PROJECT}:secrets.not_set_anywhere is not set; run: "
-                     "pulumi config set --secret --path 'secrets.not_set_anywhere'") for p in problems
+                     f"pulumi config set --stack {pulumi.get_stack()} --secret --path 'secrets.not_set_anywhere'")
+        for p in problems
     ), problems
     assert any(p.startswith(f"{FILE}: resources[0].value.key_id: $var:f/atom/missing does not name") for p in problems)
     assert any(p.startswith(f"{FILE}: colour: unknown key") for p in problems), problems
