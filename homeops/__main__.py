@@ -7,6 +7,7 @@ and sets ``run`` (``args -> exit status``); this module only lists them.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import import_command, placeholders_command, secrets_command
@@ -26,7 +27,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:
+        # The reader went away (`… | head`): what it wanted was printed, so no traceback; stdout is pointed at
+        # /dev/null so the interpreter's own flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
