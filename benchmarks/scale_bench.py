@@ -49,6 +49,7 @@ from benchmarks.progress import Progress
 from benchmarks.provider_bench import Phase
 from benchmarks.scale_floor import PARALLEL as FLOOR_PARALLEL
 from benchmarks.scale_floor import provider_floor
+from components.windmill.readiness import CONFIRM_SPACING_ENV
 from testkit.engine import PulumiProject, Result
 from testkit.scale_workspace import STACK, ScaleWorkspace, init_stack
 from testkit.served_program import PROGRAM_COMMANDS
@@ -185,7 +186,9 @@ def engine_cycle(
 ) -> list[EnginePhase]:
     """up, no-op preview, refresh and destroy of a new stack on a new emulator."""
     emu = WindmillEmulator(latency=latency, workspace_limit=False).start()
-    env = {**variant.env, **({"PULUMI_DIY_BACKEND_RETAIN_CHECKPOINTS": "true"} if census else {})}
+    # The readiness gate as operators run it (1 s between its confirming answers), not the test tiers' shortcut.
+    env = {CONFIRM_SPACING_ENV: "", **variant.env,
+           **({"PULUMI_DIY_BACKEND_RETAIN_CHECKPOINTS": "true"} if census else {})}
     try:
         with tempfile.TemporaryDirectory(prefix="scale-bench-") as base:
             project = WatchedProject(Path(base), extra_env=env)

@@ -16,6 +16,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from components.windmill.readiness import (
+    CONFIRM_SPACING_ENV,
     ReadinessGate,
     ReadinessGateProvider,
     ReadinessTimeout,
@@ -79,14 +80,15 @@ def test_expected_version_must_match(emulator):
     assert "expected version 0.0.1" in str(raised.value)
     assert reported in str(raised.value)
     release = reported.split("v", 1)[1].split("-")[0]
-    assert wait_for_version(emulator.url, timeout_seconds=5, expected_version=release) == reported
+    assert wait_for_version(emulator.url, timeout_seconds=5, interval_seconds=0.1, expected_version=release) == reported
 
 
 def test_reports_the_edition_and_version_it_found():
     ee = WindmillEmulator(edition="EE", version="1.650.2")
     ee.start()
     try:
-        assert wait_for_version(ee.url, timeout_seconds=5, expected_version="1.650.2") == "EE v1.650.2"
+        assert wait_for_version(ee.url, timeout_seconds=5, interval_seconds=0.1, expected_version="1.650.2") == (
+            "EE v1.650.2")
     finally:
         ee.stop()
 
@@ -121,6 +123,26 @@ def test_the_number_of_healthy_answers_is_configurable():
     wait_for_version("http://windmill.test", timeout_seconds=10, interval_seconds=0.01, healthy_answers=1,
                      transport=transport)
     assert len(answered) == 2
+
+
+def test_confirming_answers_are_a_second_apart_unless_the_environment_shortens_them(monkeypatch):
+    pauses: list[float] = []
+    monkeypatch.setattr("components.windmill.readiness.time.sleep", pauses.append)
+    monkeypatch.delenv(CONFIRM_SPACING_ENV, raising=False)
+    _answered, transport = _scripted(503, 200, 200, 200)
+    wait_for_version("http://windmill.test", timeout_seconds=60, interval_seconds=2.0, transport=transport)
+    assert pauses == [2.0, 1.0, 1.0]  # the interval while not there yet, then a second between confirmations
+
+    pauses.clear()
+    monkeypatch.setenv(CONFIRM_SPACING_ENV, "0.05")  # what the engine tier sets (testkit/engine.py)
+    _answered, transport = _scripted(503, 200, 200, 200)
+    wait_for_version("http://windmill.test", timeout_seconds=60, interval_seconds=2.0, transport=transport)
+    assert pauses == [2.0, 0.05, 0.05]  # still three healthy answers, and the interval untouched
+
+    for bad in ("2", "-1", "soon"):  # it may only shorten the pause
+        monkeypatch.setenv(CONFIRM_SPACING_ENV, bad)
+        with pytest.raises(ValueError, match=f"{CONFIRM_SPACING_ENV} must be a number of seconds from 0 to 1"):
+            wait_for_version("http://windmill.test", timeout_seconds=60, transport=_scripted()[1])
 
 
 def test_a_server_that_never_stays_up_times_out_saying_so():
