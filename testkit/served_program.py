@@ -79,4 +79,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # The CLI has finished and reported, and this process holds nothing it must save: skip the interpreter's
+    # teardown, where gRPC's shutdown spends some 0.2 s after every command (the engine tier runs ~80 of them).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
