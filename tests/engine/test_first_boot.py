@@ -66,18 +66,20 @@ def test_the_stack_is_configured_with_no_api_token_only_the_bootstrap_secret(ins
     project = instance.project
     project.pulumi("stack", "init", "platform", "--secrets-provider", "passphrase")
     project.pulumi("config", "rm", "--stack", "platform", "githubSync")
-    instance.config("--path", "windmillStack.enabled", "false")
-    instance.config("windmillUrl", instance.emulator.url)
-    for name in PLATFORM_SECRETS:
-        instance.config("--secret", "--path", f"secrets.{name}", secret_value(name))
-    instance.config("--secret", "--path", "secrets.bootstrap_superadmin_secret", SECRET)
-    instance.config("--path", "instance.firstBoot.enabled", "true")
-    instance.config("--path", "instance.firstBoot.superadminSecret", "bootstrap_superadmin_secret")
-    instance.config("--path", "instance.users[0].email", OPERATOR)
-    instance.config("--path", "instance.users[0].name", "Ops")
-    instance.config("--path", "instance.users[0].superAdmin", "true")
-    instance.config("--path", "instance.settings.baseUrl", "https://windmill.homeops.example")
-    instance.config("--path", "instance.settings.retentionPeriodSecs", "604800")
+    # One command for all of it (typed as `config set --path` types each value): every `config set` pays
+    # the CLI's start and, with --secret, the passphrase's key derivation again.
+    project.pulumi("config", "set-all", "--stack", "platform", "--path",
+                   *(f"--secret=secrets.{name}={secret_value(name)}" for name in PLATFORM_SECRETS),
+                   f"--secret=secrets.bootstrap_superadmin_secret={SECRET}",
+                   "--plaintext=windmillStack.enabled=false",
+                   f"--plaintext=windmillUrl={instance.emulator.url}",
+                   "--plaintext=instance.firstBoot.enabled=true",
+                   "--plaintext=instance.firstBoot.superadminSecret=bootstrap_superadmin_secret",
+                   f"--plaintext=instance.users[0].email={OPERATOR}",
+                   "--plaintext=instance.users[0].name=Ops",
+                   "--plaintext=instance.users[0].superAdmin=true",
+                   "--plaintext=instance.settings.baseUrl=https://windmill.homeops.example",
+                   "--plaintext=instance.settings.retentionPeriodSecs=604800")
     assert "homeops-windmill:windmillToken" not in project.stack_file("platform")
 
 

@@ -103,9 +103,10 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PulumiPr
         }
         stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
         project.pulumi("stack", "init", "platform", "--secrets-provider", "passphrase")
-        project.pulumi("config", "set", "--stack", "platform", "--secret", "windmillToken", emulator.admin_token)
-        for name, value in PLATFORM_SECRETS.items():
-            project.pulumi("config", "set", "--stack", "platform", "--secret", "--path", f"secrets.{name}", value)
+        # One command (each `config set --secret` pays the passphrase's key derivation again).
+        project.pulumi("config", "set-all", "--stack", "platform", "--path",
+                       f"--secret=windmillToken={emulator.admin_token}",
+                       *(f"--secret=secrets.{name}={value}" for name, value in PLATFORM_SECRETS.items()))
         result = project.pulumi("preview", "--stack", "platform", "--diff", timeout=600)
         yield project, result.output
     finally:
