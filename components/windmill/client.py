@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json as jsonlib
 import logging
+import os
 import random
 import threading
 import time
@@ -54,6 +55,7 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 # Statuses whose Retry-After header says when to come back (RFC 9110 §10.2.3).
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 REDACTED = "[secret]"
+RETRY_SECONDS_ENV = "HOMEOPS_WINDMILL_RETRY_SECONDS"
 # How often a create whose answer was lost asks ``exists`` while the first request may be in flight.
 SETTLE_POLL_SECONDS = 1.0
 
@@ -92,6 +94,22 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 5.0
     attempts: int | None = None
+
+    @classmethod
+    def default(cls) -> RetryPolicy:
+        """The 30 s budget, or a shorter one from ``HOMEOPS_WINDMILL_RETRY_SECONDS`` (above 0, at most 30): a run
+        that should fail fast (the provider tier's unreachable instance) never waits the whole budget."""
+        raw = os.environ.get(RETRY_SECONDS_ENV, "").strip()
+        if not raw:
+            return cls()
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = 0.0
+        if not 0 < seconds <= cls.total_seconds:
+            raise ValueError(f"{RETRY_SECONDS_ENV} must be a number of seconds above 0 and at most "
+                             f"{cls.total_seconds:g} (it only shortens the retry budget), got {raw!r}")
+        return cls(total_seconds=seconds)
 
     def delay(self, attempt: int) -> float:
         """The pause before retry number ``attempt`` (1 for the first retry)."""
@@ -206,7 +224,7 @@ class WindmillClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or RetryPolicy.default()
         self._http = http
         self.clock, self.sleep = clock, sleep
 
