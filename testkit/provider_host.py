@@ -38,7 +38,13 @@ UNKNOWN = rpc.UNKNOWN
 
 
 def to_struct(props: dict[str, Any]) -> Any:
-    return asyncio.run(rpc.serialize_properties(props, {}))
+    # A private loop, not asyncio.run: that leaves the main thread with no current loop (set_event_loop(None)),
+    # and the SDK's mocks, which later tiers run in the same process, ask for the current one.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_properties(props, {}))
+    finally:
+        loop.close()
 
 
 def from_struct(struct: Any) -> dict[str, Any]:
