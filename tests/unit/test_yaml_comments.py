@@ -20,6 +20,11 @@ def test_an_unquoted_hash_word_is_reported_with_file_line_and_the_quoted_fix() -
     assert '"Trading alerts to #trading-alerts"' in warning
 
 
+def test_columns_count_characters_not_bytes() -> None:
+    [warning] = cut_values("a:\n  d: Überweisungen — Alerts… to #trading\n  e: ok — fine # a comment\n", "f.yaml")
+    assert warning.startswith("f.yaml:2: the value 'Überweisungen — Alerts… to' ends where '#trading' begins")
+
+
 @pytest.mark.parametrize("text", [
     "a: unix:///var/run/docker.sock  # The local Docker engine\n",  # a comment: '#' then a space
     'color: "#2563eb"\n',  # quoted
