@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from testkit.engine import ROOT
-from testkit.quickstart import PLACEHOLDER_URL, quickstart_lines
+from testkit.quickstart import PLACEHOLDER_URL, quickstart_lines, secret_value
 
 
 def trial(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -33,6 +33,9 @@ def test_the_trial_runs_both_quickstarts_prints_what_they_declare_and_cleans_up(
             assert f"\n$ {shown}" in out, line
     assert "windmill:Workspace" in out and "homeops-platform" in out and "homeops-financial" in out
     assert out.count("$ pulumi destroy --stack") == 2 and "Done: platform, financial deployed and destroyed" in out
+    # Every secret the trial sets ends with the same generated marker: none of them is ever printed.
+    marker = secret_value("any").rsplit("-", 1)[1]
+    assert marker not in out and marker not in done.stderr
     assert list(tmp_path.iterdir()) == []  # the project copy and its backend are gone
     assert {name: (ROOT / name).read_bytes() for name in before} == before  # the user's files untouched
 
