@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from . import import_command, placeholders_command, secrets_command
@@ -30,10 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except BrokenPipeError:
-        # The reader went away (`… | head`): what it wanted was printed, so no traceback; stdout is pointed at
-        # /dev/null so the interpreter's own flush at exit cannot fail again.
+        # The reader went away (`… | head`): no traceback, and the status a shell gives a command SIGPIPE ended
+        # (128 + 13), not a success the command may not have had. stdout is pointed at /dev/null so the
+        # interpreter's own flush at exit cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
+import pulumi
 from pulumi.errors import RunError
 
 T = TypeVar("T")
@@ -120,7 +121,5 @@ def config_set_command(name: str, value: str = "<value>", *, secret: bool = True
     ``--stack`` is always there: a command pasted after ``pulumi stack select`` or ``stack init`` of
     another stack would otherwise write to that one. A dotted ``secrets.<x>`` is set with ``--path``.
     """
-    import pulumi
-
     path = f" --path '{name}'" if "." in name else f" {name}"
     return f"pulumi config set --stack {pulumi.get_stack()}{' --secret' if secret else ''}{path} {value}"
